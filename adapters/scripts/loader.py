@@ -1,0 +1,66 @@
+"""Load a script file into a runtime: pick the engine, bind the API, run the main chunk.
+
+`llmspell run` and the gateway's config loader both come through here, so a script behaves the
+same whether it is run once or served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmspell.runtime import Runtime
+
+from .api import ScriptHost, Writer, _stderr, _stdout
+from .engine import Limits, ScriptEngine, engine_factory, engine_for_file
+
+
+@dataclass(slots=True)
+class LoadedScript:
+    path: str
+    engine: ScriptEngine
+    host: ScriptHost
+    value: Any = None
+    """What the main chunk returned."""
+
+    def unload(self) -> None:
+        """Take back the components the script defined and release its engine."""
+        for name in self.host.defined:
+            self.host.runtime.catalog.unregister(name)
+        self.host.defined.clear()
+        self.engine.close()
+
+
+def create_engine(
+    runtime: Runtime,
+    path: str,
+    *,
+    engine: str | None = None,
+    limits: Limits | None = None,
+    args: list[str] | None = None,
+    stdout: Writer = _stdout,
+    stderr: Writer = _stderr,
+) -> tuple[ScriptEngine, ScriptHost]:
+    host = ScriptHost(runtime, source=f"script:{path}", args=list(args or []), stdout=stdout, stderr=stderr)
+    factory = engine_factory(engine_for_file(path, engine))
+    return factory(host.spec(), limits or Limits()), host
+
+
+async def load_script(
+    runtime: Runtime,
+    path: str,
+    *,
+    engine: str | None = None,
+    limits: Limits | None = None,
+    args: list[str] | None = None,
+    stdout: Writer = _stdout,
+    stderr: Writer = _stderr,
+) -> LoadedScript:
+    """Run `path`'s main chunk; raises ScriptError (with FILE:LINE) if it fails."""
+    eng, host = create_engine(
+        runtime, path, engine=engine, limits=limits, args=args, stdout=stdout, stderr=stderr
+    )
+    source = Path(path).read_text(encoding="utf-8")
+    value = await eng.run(source, path)
+    return LoadedScript(path, eng, host, value)

@@ -1,0 +1,346 @@
+"""Lua engine on lupa (Lua 5.4).
+
+Every entry into the script (the main chunk, a handler, a hook) runs as a Lua coroutine driven
+from Python. An async host call (`Tool.execute`...) yields a request out of the coroutine; the
+driver performs it (eagerly when it does not suspend, as a Task when it does) and resumes the
+coroutine with the answer, so Lua code reads synchronously while the event loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from lupa import lua54
+
+from llmspell.runtime import LLMSpellError
+
+from . import eager
+from .engine import ApiSpec, Deadline, HostFunction, Limits, ScriptError, locate, memory_error
+
+# Instructions between two deadline checks: cheap enough to be invisible (<2% on tight loops),
+# frequent enough that an infinite loop stops within milliseconds of its deadline.
+HOOK_EVERY = 10_000
+
+_BOOT = r"""
+local ASYNC, NULL, expired, limit_error = ...
+local create, resume, status, yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.yield
+local traceback, sethook = debug.traceback, debug.sethook
+local pack, unpack, tostring, error, type = table.pack, table.unpack, tostring, error, type
+
+local function on_count()
+  if expired() then error(limit_error, 0) end
+end
+
+local function new_coroutine(fn)
+  local co = create(fn)
+  sethook(co, on_count, "", HOOK_EVERY)
+  return co
+end
+
+-- Resume a user coroutine; host requests it yields are passed up to our driver and answered,
+-- so Tool.execute works inside coroutine.wrap/resume just as in the main chunk.
+local function pass_resume(co, ...)
+  local r = pack(resume(co, ...))
+  while r[1] and r[2] == ASYNC and status(co) == "suspended" do
+    r = pack(resume(co, yield(unpack(r, 2, r.n))))
+  end
+  return unpack(r, 1, r.n)
+end
+
+coroutine.create = new_coroutine
+coroutine.resume = pass_resume
+coroutine.wrap = function(fn)
+  local co = new_coroutine(fn)
+  return function(...)
+    local r = pack(pass_resume(co, ...))
+    if not r[1] then error(r[2], 0) end
+    return unpack(r, 2, r.n)
+  end
+end
+
+-- The driver: returns a step function; each step resumes and reports
+-- ("host", name, args...) | ("done", count, first value) | ("error", message, traceback);
+-- always two or more values, so lupa hands Python a tuple
+local function stepper(fn)
+  local co = new_coroutine(fn)
+  local function where() return traceback(co) end
+  return function(...)
+    local r = pack(resume(co, ...))
+    if not r[1] then
+      return "error", r[2], traceback(co, tostring(r[2]))
+    end
+    if status(co) == "dead" then return "done", r.n - 1, r[2] end
+    if r[2] ~= ASYNC then
+      return "error", "coroutine.yield called outside a coroutine", traceback(co)
+    end
+    return "host", unpack(r, 3, r.n)
+  end, where
+end
+
+local function sync_stub(fn)
+  return function(...)
+    local ok, v = fn(...)
+    if not ok then error(v, 0) end
+    return v
+  end
+end
+
+local function async_stub(name)
+  return function(...)
+    local ok, v = yield(ASYNC, name, ...)
+    if not ok then error(v, 0) end
+    return v
+  end
+end
+
+local raw_load = load
+local function compile(source, chunkname)
+  return raw_load(source, chunkname, "t")
+end
+
+-- Sandbox: no process, file, loader or debug access; `load` takes text only.
+load = function(chunk, name, mode, ...)
+  return raw_load(chunk, name, "t", ...)
+end
+io, debug, package, require, dofile, loadfile, python = nil, nil, nil, nil, nil, nil, nil
+string.dump = nil
+for _, k in ipairs({"execute", "exit", "remove", "rename", "tmpname", "getenv", "setlocale"}) do
+  os[k] = nil
+end
+local raw_gc = collectgarbage
+collectgarbage = function(opt, ...)
+  if opt == nil or opt == "count" or opt == "collect" or opt == "step" then
+    return raw_gc(opt, ...)
+  end
+  error("collectgarbage('" .. tostring(opt) .. "') is not available in the sandbox", 2)
+end
+
+local function is_null(v) return v == NULL end
+local function new_table() return {} end
+return stepper, sync_stub, async_stub, compile, is_null, new_table
+""".replace("HOOK_EVERY", str(HOOK_EVERY))
+
+
+class LuaFunction:
+    """A Lua function handed to the host (a handler, hook or subscriber)."""
+
+    __slots__ = ("engine", "fn")
+
+    def __init__(self, engine: LuaEngine, fn: Any) -> None:
+        self.engine = engine
+        self.fn = fn
+
+
+_LIMIT = b"\x00llmspell: deadline"
+
+
+def _deny_attributes(obj: Any, name: Any, is_setting: bool) -> Any:
+    raise AttributeError("Python attributes are not reachable from scripts")
+
+
+class LuaEngine:
+    name = "lua"
+    extensions = (".lua",)
+
+    def __init__(self, api: ApiSpec, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.deadline = Deadline(self.limits.timeout)
+        self.filename = "script.lua"
+        lua = lua54.LuaRuntime(
+            encoding=None,
+            unpack_returned_tuples=True,
+            register_eval=False,
+            register_builtins=False,
+            attribute_filter=_deny_attributes,
+            max_memory=self.limits.memory or 0,
+        )
+        self._lua = lua
+        self._async = lua.table()
+        self._null = lua.eval("setmetatable({}, {__tostring = function() return 'null' end})")
+        boot = lua.execute(_BOOT, self._async, self._null, self.deadline.expired, _LIMIT, mode="t")
+        (self._stepper, sync_stub, async_stub, self._compile, self._is_null, self._new_table) = boot
+        self._lua_type = lua.eval("type")
+        self._table_type = type(lua.table())
+        self._function_type = type(lua.eval("print"))
+        self._async_fns: dict[bytes, HostFunction] = {}
+        self._install(api, sync_stub, async_stub)
+
+    # -- binding the API ------------------------------------------------------------------------
+
+    def _install(self, api: ApiSpec, sync_stub: Any, async_stub: Any) -> None:
+        g = self._lua.globals()
+
+        def bind(qualified: str, hf: HostFunction) -> Any:
+            if hf.is_async:
+                self._async_fns[qualified.encode()] = hf
+                return async_stub(qualified.encode())
+            return sync_stub(self._sync_host(hf.fn))
+
+        for ns, functions in api.namespaces.items():
+            table = self._lua.table()
+            for fname, hf in functions.items():
+                table[fname.encode()] = bind(f"{ns}.{fname}", hf)
+            g[ns.encode()] = table
+        g[b"JSON"][b"null"] = self._null
+        for fname, hf in api.functions.items():
+            g[fname.encode()] = bind(fname, hf)
+        for vname, value in api.values.items():
+            g[vname.encode()] = self.to_lua(value)
+
+    def _sync_host(self, fn: Callable[..., Any]) -> Callable[..., tuple[bool, Any]]:
+        from_lua, to_lua = self.from_lua, self.to_lua
+
+        def call(*args: Any) -> tuple[bool, Any]:
+            try:
+                return True, to_lua(fn(*[from_lua(a) for a in args]))
+            except Exception as exc:
+                return False, _message(exc)
+
+        return call
+
+    # -- running --------------------------------------------------------------------------------
+
+    async def run(self, source: str, filename: str) -> Any:
+        self.filename = filename
+        with self.deadline:
+            try:
+                compiled = self._compile(source.encode(), f"@{filename}".encode())
+            except lua54.LuaMemoryError:
+                raise memory_error(self.limits.memory, filename) from None
+            fn, err = compiled if isinstance(compiled, tuple) else (compiled, None)
+            if fn is None:
+                raise self._error(err, None)
+            return await self._drive(fn, ())
+
+    async def call(self, fn: Any, *args: Any) -> Any:
+        target = fn.fn if isinstance(fn, LuaFunction) else fn
+        with self.deadline:
+            return await self._drive(target, tuple(self.to_lua(a) for a in args))
+
+    def close(self) -> None:
+        self._async_fns.clear()
+
+    async def _drive(self, fn: Any, args: tuple[Any, ...]) -> Any:
+        step, where = self._stepper(fn)
+        try:
+            out = step(*args)
+            while True:
+                kind = out[0]
+                if kind == b"host":
+                    try:
+                        ok, value = await self._host_call(out[1], out[2:])
+                    except TimeoutError:
+                        line = locate(_text(where()), self.filename)
+                        raise self.deadline.error(self.filename, line) from None
+                    out = step(ok, value)
+                elif kind == b"done":
+                    return self.from_lua(out[2]) if out[1] else None
+                else:
+                    raise self._error(out[1], out[2])
+        except lua54.LuaMemoryError:
+            raise memory_error(self.limits.memory, self.filename) from None
+
+    async def _host_call(self, name: bytes, args: tuple[Any, ...]) -> tuple[bool, Any]:
+        hf = self._async_fns[name]
+        try:
+            done, value = eager.start(hf.fn(*[self.from_lua(a) for a in args]))
+            if not done:
+                value = await self._bounded(value)
+            return True, self.to_lua(value)
+        except TimeoutError:
+            if self.deadline.expired():
+                raise
+            return False, b"timed out"
+        except Exception as exc:
+            return False, _message(exc)
+
+    async def _bounded(self, task: asyncio.Future[Any]) -> Any:
+        if self.deadline.at is None:
+            return await task
+        async with asyncio.timeout_at(self.deadline.at):
+            return await task
+
+    def _error(self, message: Any, traceback: Any) -> ScriptError:
+        text = _text(message)
+        trace = _text(traceback) if traceback is not None else ""
+        line = locate(text, self.filename) or locate(trace, self.filename)
+        if self.deadline.expired():
+            # Past the deadline every failure is the timeout, whatever the hook's error became.
+            return self.deadline.error(self.filename, line)
+        if text == "not enough memory":
+            return memory_error(self.limits.memory, self.filename, line)
+        prefix = f"{self.filename}:{line}: "
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+        return ScriptError(text, file=self.filename, line=line, traceback=trace or None)
+
+    # -- marshalling ----------------------------------------------------------------------------
+
+    def to_lua(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | bytes):
+            return value
+        if isinstance(value, str):
+            return value.encode()
+        if isinstance(value, float):
+            return int(value) if value.is_integer() and abs(value) < 2**53 else value
+        if isinstance(value, dict):
+            table = self._new_table()
+            for k, v in value.items():
+                if v is not None:
+                    table[k.encode() if isinstance(k, str) else k] = self.to_lua(v)
+            return table
+        if isinstance(value, list | tuple):
+            table = self._new_table()
+            null = self._null
+            for i, v in enumerate(value, 1):
+                table[i] = null if v is None else self.to_lua(v)
+            return table
+        if isinstance(value, LuaFunction):
+            return value.fn
+        raise TypeError(f"cannot pass a {type(value).__name__} to Lua")
+
+    def from_lua(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, bytes):
+            try:
+                return value.decode()
+            except UnicodeDecodeError:
+                return value
+        if isinstance(value, self._table_type):
+            if self._is_null(value):
+                return None
+            return self._from_table(value)
+        if isinstance(value, self._function_type):
+            return LuaFunction(self, value)
+        raise TypeError(f"cannot pass a Lua {self._lua_type(value).decode()} to the host")
+
+    def _from_table(self, table: Any) -> Any:
+        items = list(table.items())
+        n = len(items)
+        if n and all(type(k) is int for k, _ in items):
+            keys = sorted(k for k, _ in items)
+            if keys[0] == 1 and keys[-1] == n:
+                out: list[Any] = [None] * n
+                for k, v in items:
+                    out[k - 1] = self.from_lua(v)
+                return out
+        result: dict[str, Any] = {}
+        for k, v in items:
+            key = k.decode(errors="replace") if isinstance(k, bytes) else str(k)
+            result[key] = self.from_lua(v)
+        return result
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return "nil" if value is None else str(value)
+
+
+def _message(exc: BaseException) -> bytes:
+    text = str(exc) if isinstance(exc, LLMSpellError) else f"{exc}"
+    return text.encode()
+

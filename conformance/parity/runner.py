@@ -1,0 +1,57 @@
+"""Run one parity scenario on one engine and return what it printed.
+
+Scenarios live in `scenarios/NAME.lua` and `scenarios/NAME.js`; `NAME.out` is what both must
+print. The same runner serves pytest and `python -m llmspell.conformance.parity`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from llmspell.adapters.scripts.engine import Limits
+from llmspell.adapters.scripts.loader import load_script
+from llmspell.adapters.tools import register_builtins
+from llmspell.runtime import LLMSpellError, Runtime
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+ENGINES = ("lua", "javascript", "v8")
+
+
+def scenario_names() -> list[str]:
+    return sorted(p.stem for p in SCENARIOS.glob("*.lua"))
+
+
+def script_for(name: str, engine: str) -> Path:
+    return SCENARIOS / f"{name}.{'lua' if engine == 'lua' else 'js'}"
+
+
+async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> str:
+    runtime = Runtime()
+    register_builtins(runtime.catalog, roots=[root] if root else None)
+    out: list[str] = []
+    try:
+        await load_script(
+            runtime,
+            str(script_for(name, engine)),
+            engine=engine,
+            limits=Limits(timeout=20),
+            stdout=out.append,
+            stderr=out.append,
+        )
+    except LLMSpellError as exc:  # an uncaught script error is part of the output to compare
+        out.append(f"UNCAUGHT {exc.code}\n")
+    return "".join(out)
+
+
+def main() -> int:
+    failures = 0
+    for name in scenario_names():
+        expected = (SCENARIOS / f"{name}.out").read_text(encoding="utf-8")
+        for engine in ENGINES:
+            got = asyncio.run(run_scenario(name, engine))
+            ok = got == expected
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name:<12} {engine}")
+    print(f"{failures} failed")
+    return 1 if failures else 0

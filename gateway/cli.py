@@ -1,0 +1,142 @@
+"""The `llmspell` command. Each subcommand imports what it needs when it runs, so `llmspell run
+hello.lua` never loads the protocol stacks or engines it does not use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    script_args: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, script_args = args[:cut], args[cut + 1 :]
+    parser = _parser()
+    ns = parser.parse_args(args)
+    if ns.version:
+        import llmspell
+
+        print(f"llmspell {llmspell.__version__}")
+        return 0
+    if not getattr(ns, "handler", None):
+        parser.print_help()
+        return 2
+    ns.script_args = script_args
+    try:
+        code: int = ns.handler(ns)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmspell",
+        description="A protocol gateway speaking MCP and A2A, with Lua and JavaScript scripting.",
+        epilog="Arguments after `--` are passed to the script as ARGS.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a Lua or JavaScript script")
+    run.add_argument("file", help="script file (.lua, .js)")
+    run.add_argument("--engine", help="lua | javascript (QuickJS, default for .js) | v8")
+    run.add_argument("--timeout", type=float, default=30.0, help="seconds before the script is stopped (default 30)")
+    run.add_argument("--memory", type=int, default=256, help="memory cap in MB (default 256)")
+    run.add_argument("--allow-root", action="append", default=[], metavar="DIR",
+                     help="directory file-operations may use (default: the working directory); repeatable")
+    run.set_defaults(handler=_run)
+
+    tool = sub.add_parser("tool", help="list or run tools")
+    tool_sub = tool.add_subparsers(title="tool commands", metavar="ACTION")
+    tl = tool_sub.add_parser("list", help="list the tools in the catalog")
+    tl.add_argument("--json", action="store_true", help="print JSON")
+    tl.set_defaults(handler=_tool_list)
+    tr = tool_sub.add_parser("run", help="run one tool")
+    tr.add_argument("name")
+    tr.add_argument("--args", default="{}", help="arguments as a JSON object")
+    tr.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    tr.add_argument("--timeout", type=float, default=None, help="seconds before the call is stopped")
+    tr.set_defaults(handler=_tool_run)
+    tool.set_defaults(handler=lambda ns: (tool.print_help(), 2)[1])
+    return parser
+
+
+def _runtime(roots: Sequence[str] = ()) -> Any:
+    from pathlib import Path
+
+    from llmspell.adapters.tools import register_builtins
+    from llmspell.runtime import Runtime
+
+    runtime = Runtime()
+    register_builtins(runtime.catalog, roots=[Path(r) for r in roots] or None)
+    return runtime
+
+
+def _error(message: str) -> int:
+    print(f"llmspell: {message}", file=sys.stderr)
+    return 1
+
+
+def _run(ns: argparse.Namespace) -> int:
+    from llmspell.adapters.scripts.engine import Limits
+    from llmspell.adapters.scripts.loader import load_script
+    from llmspell.runtime import LLMSpellError
+
+    limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
+
+    async def go() -> None:
+        await load_script(
+            _runtime(ns.allow_root), ns.file, engine=ns.engine, limits=limits, args=ns.script_args
+        )
+
+    try:
+        asyncio.run(go())
+    except LLMSpellError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        return _error(str(exc))
+    return 0
+
+
+def _tool_list(ns: argparse.Namespace) -> int:
+    components = sorted(_runtime().catalog.list(), key=lambda c: c.name)
+    if ns.json:
+        print(json.dumps([c.summary() for c in components], indent=2))
+        return 0
+    width = max((len(c.name) for c in components), default=0)
+    for c in components:
+        print(f"{c.name:<{width}}  {c.kind:<8}  {c.description.splitlines()[0] if c.description else ''}")
+    return 0
+
+
+def _tool_run(ns: argparse.Namespace) -> int:
+    from llmspell.runtime import LLMSpellError
+
+    try:
+        arguments = json.loads(ns.args)
+    except json.JSONDecodeError as exc:
+        return _error(f"--args is not valid JSON: {exc}")
+    if not isinstance(arguments, dict):
+        return _error("--args must be a JSON object")
+    try:
+        result = asyncio.run(_runtime().call(ns.name, arguments, timeout=ns.timeout))
+    except LLMSpellError as exc:
+        return _error(str(exc))
+    if ns.json:
+        print(json.dumps(result.to_plain(), indent=2, ensure_ascii=False))
+    else:
+        text = result.text
+        print(text if text or result.data is None else json.dumps(result.data, indent=2, ensure_ascii=False))
+    return 1 if result.is_error else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,3 @@
+from llmspell.gateway.cli import main
+
+raise SystemExit(main())

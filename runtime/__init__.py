@@ -1,0 +1,41 @@
+"""The core: components, catalog, invocation pipeline, content model, errors, hooks, events, state.
+
+It knows no protocol and no script language; adapters and protocols depend on it, never the reverse.
+"""
+
+from .catalog import Catalog, CatalogChange
+from .component import Annotations, Component, Kind
+from .content import BlobPart, DataPart, Part, ResourceLink, Result, TextPart
+from .errors import ErrorCode, LLMSpellError
+from .events import EventBus
+from .hooks import HookRegistry
+from .invocation import LOCAL, CancelToken, Identity, Invocation
+from .pipeline import Pipeline
+from .runtime import Runtime
+from .state import MemoryStateStore, StateStore
+
+__all__ = [
+    "LOCAL",
+    "Annotations",
+    "BlobPart",
+    "CancelToken",
+    "Catalog",
+    "CatalogChange",
+    "Component",
+    "DataPart",
+    "ErrorCode",
+    "EventBus",
+    "HookRegistry",
+    "Identity",
+    "Invocation",
+    "Kind",
+    "LLMSpellError",
+    "MemoryStateStore",
+    "Part",
+    "Pipeline",
+    "ResourceLink",
+    "Result",
+    "Runtime",
+    "StateStore",
+    "TextPart",
+]

@@ -1,0 +1,43 @@
+"""A Component is anything invocable. It is plain data plus one handler: composition, not inheritance."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .content import Result
+    from .invocation import Invocation
+
+Kind = Literal["tool", "agent", "workflow"]
+Handler = Callable[["Invocation"], Awaitable["Result"]]
+
+EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
+
+
+@dataclass(frozen=True, slots=True)
+class Annotations:
+    """Behaviour hints, as MCP tool annotations define them."""
+
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    name: str
+    handler: Handler
+    kind: Kind = "tool"
+    description: str = ""
+    input_schema: dict[str, Any] = field(default_factory=lambda: dict(EMPTY_OBJECT_SCHEMA))
+    output_schema: dict[str, Any] | None = None
+    annotations: Annotations = field(default_factory=Annotations)
+    source: str = "builtin"
+    """Which provider registered it (builtin, script:<file>, mcp:<server>...)."""
+
+    def summary(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "description": self.description}

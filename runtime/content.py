@@ -1,0 +1,148 @@
+"""The content model: a Result is a list of parts plus an error flag (MCP and A2A both map onto it)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+    type: Literal["text"] = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class DataPart:
+    """Structured JSON content (MCP structuredContent, A2A DataPart)."""
+
+    data: Any
+    type: Literal["data"] = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class BlobPart:
+    """Binary content with a MIME type: image, audio or any file."""
+
+    data: bytes
+    mime_type: str
+    name: str | None = None
+    type: Literal["blob"] = "blob"
+
+    @property
+    def kind(self) -> Literal["image", "audio", "file"]:
+        major = self.mime_type.split("/", 1)[0]
+        return "image" if major == "image" else "audio" if major == "audio" else "file"
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceLink:
+    uri: str
+    name: str | None = None
+    mime_type: str | None = None
+    description: str | None = None
+    type: Literal["resource_link"] = "resource_link"
+
+
+Part = TextPart | DataPart | BlobPart | ResourceLink
+
+
+@dataclass(slots=True)
+class Result:
+    parts: list[Part] = field(default_factory=list)
+    is_error: bool = False
+
+    @classmethod
+    def of(cls, value: Any) -> Result:
+        """Normalise what a handler returned: Result, str, bytes, parts, or JSON-able data."""
+        if isinstance(value, Result):
+            return value
+        if value is None:
+            return cls([])
+        if isinstance(value, str):
+            return cls([TextPart(value)])
+        if isinstance(value, bytes):
+            return cls([BlobPart(value, "application/octet-stream")])
+        if isinstance(value, TextPart | DataPart | BlobPart | ResourceLink):
+            return cls([value])
+        return cls([DataPart(value)])
+
+    @classmethod
+    def from_plain(cls, value: Any) -> Result:
+        """What scripts and hooks hand back: a table with `parts` is a result, anything else is
+        normalised by `Result.of` (a string is text, a table is structured data)."""
+        if isinstance(value, dict) and isinstance(value.get("parts"), list):
+            return cls([part_from_plain(p) for p in value["parts"]], bool(value.get("is_error")))
+        return cls.of(value)
+
+    @classmethod
+    def error(cls, message: str) -> Result:
+        return cls([TextPart(message)], is_error=True)
+
+    @property
+    def text(self) -> str:
+        """All text parts joined; structured data is rendered as JSON when there is no text."""
+        texts = [p.text for p in self.parts if isinstance(p, TextPart)]
+        return "\n".join(texts)
+
+    @property
+    def data(self) -> Any:
+        for p in self.parts:
+            if isinstance(p, DataPart):
+                return p.data
+        return None
+
+    def to_plain(self) -> dict[str, Any]:
+        """A JSON-able view for scripts and logs: {text, data, parts, is_error}."""
+        return {
+            "text": self.text,
+            "data": self.data,
+            "parts": [part_to_plain(p) for p in self.parts],
+            "is_error": self.is_error,
+        }
+
+
+def part_to_plain(part: Part) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, DataPart):
+        return {"type": "data", "data": part.data}
+    if isinstance(part, BlobPart):
+        out: dict[str, Any] = {
+            "type": part.kind,
+            "mime_type": part.mime_type,
+            "data": base64.b64encode(part.data).decode("ascii"),
+        }
+        if part.name:
+            out["name"] = part.name
+        return out
+    return {
+        k: v
+        for k, v in {
+            "type": "resource_link",
+            "uri": part.uri,
+            "name": part.name,
+            "mime_type": part.mime_type,
+            "description": part.description,
+        }.items()
+        if v is not None
+    }
+
+
+def part_from_plain(value: dict[str, Any]) -> Part:
+    """Inverse of part_to_plain, so scripts can build parts as plain tables/objects."""
+    kind = value.get("type")
+    if kind == "text":
+        return TextPart(str(value.get("text", "")))
+    if kind == "data":
+        return DataPart(value.get("data"))
+    if kind in ("image", "audio", "file", "blob"):
+        raw = value.get("data", b"")
+        data = raw if isinstance(raw, bytes) else base64.b64decode(raw)
+        return BlobPart(data, str(value.get("mime_type", "application/octet-stream")), value.get("name"))
+    if kind == "resource_link":
+        return ResourceLink(
+            str(value["uri"]), value.get("name"), value.get("mime_type"), value.get("description")
+        )
+    raise ValueError(f"unknown content part type {kind!r}")

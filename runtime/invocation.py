@@ -1,0 +1,91 @@
+"""An Invocation carries everything a call needs besides the component: who, what, when, and sinks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ProgressSink = Callable[[float, float | None, str | None], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    subject: str = "local"
+    scopes: frozenset[str] = frozenset()
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+LOCAL = Identity()
+
+
+class CancelToken:
+    """Cancellation both ways: a caller cancels the token; the running call sees it or is interrupted.
+
+    Binding the running task lets a protocol-level cancel (MCP notifications/cancelled) stop
+    a call that never polls, while `cancelled` lets cooperative code (scripts) check and wind down.
+    """
+
+    __slots__ = ("_reason", "_tasks", "cancelled")
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._reason: str | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def reason(self) -> str | None:
+        return self._reason
+
+    def bind(self, task: asyncio.Task[Any]) -> None:
+        if self.cancelled:
+            task.cancel(self._reason)
+        else:
+            self._tasks.append(task)
+
+    def unbind(self, task: asyncio.Task[Any]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    def cancel(self, reason: str | None = None) -> None:
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self._reason = reason
+        for task in self._tasks:
+            task.cancel(reason)
+
+
+@dataclass(slots=True)
+class Invocation:
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    caller: Identity = LOCAL
+    deadline: float | None = None
+    """Absolute time.monotonic() deadline; None means no per-call limit."""
+    cancel: CancelToken = field(default_factory=CancelToken)
+    progress: ProgressSink | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Invocation:
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        return cls(name, dict(arguments or {}), deadline=deadline, **kwargs)
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    async def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        if self.progress is not None:
+            await self.progress(progress, total, message)

@@ -1,0 +1,206 @@
+"""The one path every call takes: lookup, policy, validation, hooks, timeout/cancel, call, events.
+
+Every entry point (MCP, A2A, scripts, CLI) builds an Invocation and calls `Pipeline.invoke`;
+nothing else calls a component's handler. Steps that have nothing to do cost nothing: no hooks,
+no subscribers and no deadline each skip their work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .catalog import Catalog, CatalogChange
+from .component import Component
+from .content import Result
+from .errors import ErrorCode, LLMSpellError
+from .events import EventBus
+from .hooks import HookRegistry
+from .invocation import Invocation
+from .schema import CompiledSchema
+
+Policy = Callable[[Invocation, Component], None]
+"""Raises LLMSpellError(DENIED) to refuse; returning means allowed."""
+
+
+class Pipeline:
+    def __init__(
+        self,
+        catalog: Catalog,
+        hooks: HookRegistry,
+        events: EventBus,
+        policy: Policy | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.hooks = hooks
+        self.events = events
+        self.policy = policy
+        self._schemas: dict[str, tuple[Component, CompiledSchema]] = {}
+        catalog.on_change(self._forget)
+
+    def _forget(self, change: CatalogChange) -> None:
+        self._schemas.pop(change.name, None)
+
+    def _schema(self, component: Component) -> CompiledSchema:
+        cached = self._schemas.get(component.name)
+        if cached is None or cached[0] is not component:
+            cached = (component, CompiledSchema(component.input_schema))
+            self._schemas[component.name] = cached
+        return cached[1]
+
+    async def invoke(self, inv: Invocation) -> Result:
+        component = self.catalog.get(inv.name)
+        if self.policy is not None:
+            self.policy(inv, component)
+        self._schema(component).check(component.name, inv.arguments)
+
+        before = self.hooks.for_point(f"before_{component.kind}", component.name)
+        if before:
+            await self._run_before(before, component, inv)
+
+        publishing = bool(self.events)
+        if publishing:
+            await self.events.publish("call.started", self._event(component, inv))
+        started = time.perf_counter()
+        try:
+            result = await self._call(component, inv)
+        except LLMSpellError as exc:
+            if publishing:
+                await self.events.publish(
+                    "call.failed", self._event(component, inv, started, error=exc.to_dict())
+                )
+            raise
+
+        after = self.hooks.for_point(f"after_{component.kind}", component.name)
+        if after:
+            result = await self._run_after(after, component, inv, result)
+        if publishing:
+            await self.events.publish(
+                "call.finished", self._event(component, inv, started, is_error=result.is_error)
+            )
+        return result
+
+    async def _call(self, component: Component, inv: Invocation) -> Result:
+        task = asyncio.current_task()
+        assert task is not None
+        token = inv.cancel
+        token.bind(task)
+        try:
+            if inv.deadline is None:
+                return await component.handler(inv)
+            async with asyncio.timeout_at(inv.deadline):
+                return await component.handler(inv)
+        except LLMSpellError:
+            raise
+        except TimeoutError:
+            raise LLMSpellError(
+                ErrorCode.TIMEOUT, f"{component.kind} {component.name!r} timed out"
+            ) from None
+        except asyncio.CancelledError:
+            if not token.cancelled:
+                raise
+            task.uncancel()
+            reason = f": {token.reason}" if token.reason else ""
+            raise LLMSpellError(
+                ErrorCode.CANCELLED, f"{component.kind} {component.name!r} was cancelled{reason}"
+            ) from None
+        except Exception as exc:
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED,
+                f"{component.kind} {component.name!r} failed: {exc}",
+                data={"exception": type(exc).__name__},
+            ) from exc
+        finally:
+            token.unbind(task)
+
+    async def _run_before(self, hooks: list[Any], component: Component, inv: Invocation) -> None:
+        for hook in hooks:
+            ctx = self._hook_context(hook.point, component, inv)
+            outcome = await self._run_hook(hook, ctx)
+            if outcome is None:
+                continue
+            action, payload = outcome
+            if action == "modify" and isinstance(payload.get("arguments"), dict):
+                inv.arguments = payload["arguments"]
+                self._schema(component).check(component.name, inv.arguments)
+            elif action == "cancel":
+                raise LLMSpellError(
+                    ErrorCode.CANCELLED,
+                    f"{component.kind} {component.name!r} cancelled by {hook.name}: "
+                    f"{payload.get('reason') or 'no reason given'}",
+                    data={"hook": hook.name, "reason": payload.get("reason")},
+                )
+
+    async def _run_after(
+        self, hooks: list[Any], component: Component, inv: Invocation, result: Result
+    ) -> Result:
+        for hook in hooks:
+            ctx = self._hook_context(hook.point, component, inv)
+            ctx["result"] = result.to_plain()
+            outcome = await self._run_hook(hook, ctx)
+            if outcome is None:
+                continue
+            action, payload = outcome
+            if action == "modify" and "result" in payload:
+                result = Result.from_plain(payload["result"])
+            elif action == "cancel":
+                raise LLMSpellError(
+                    ErrorCode.CANCELLED,
+                    f"result of {component.name!r} withheld by {hook.name}: "
+                    f"{payload.get('reason') or 'no reason given'}",
+                    data={"hook": hook.name, "reason": payload.get("reason")},
+                )
+        return result
+
+    @staticmethod
+    async def _run_hook(hook: Any, ctx: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        try:
+            out = await hook.fn(ctx)
+        except LLMSpellError:
+            raise
+        except Exception as exc:
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED, f"{hook.name} at {hook.point} failed: {exc}"
+            ) from exc
+        if out is None:
+            return None
+        if not isinstance(out, dict):
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED,
+                f"{hook.name} at {hook.point} returned {type(out).__name__}; "
+                "expected nothing or a table with action = continue|modify|cancel",
+            )
+        action = out.get("action", "continue")
+        if action not in ("continue", "modify", "cancel"):
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED,
+                f"{hook.name} at {hook.point} returned unknown action {action!r}",
+            )
+        return None if action == "continue" else (action, out)
+
+    @staticmethod
+    def _hook_context(point: str, component: Component, inv: Invocation) -> dict[str, Any]:
+        return {
+            "point": point,
+            "component": component.name,
+            "kind": component.kind,
+            "arguments": inv.arguments,
+            "caller": inv.caller.subject,
+        }
+
+    @staticmethod
+    def _event(
+        component: Component, inv: Invocation, started: float | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "component": component.name,
+            "kind": component.kind,
+            "caller": inv.caller.subject,
+        }
+        if started is not None:
+            data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        data.update(extra)
+        return data
+
