@@ -47,10 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a Lua or JavaScript script")
     run.add_argument("file", help="script file (.lua, .js)")
     run.add_argument("--engine", help="lua | javascript (QuickJS, default for .js) | v8")
-    run.add_argument("--timeout", type=float, default=30.0, help="seconds before the script is stopped (default 30)")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds before the script is stopped (default 30)",
+    )
     run.add_argument("--memory", type=int, default=256, help="memory cap in MB (default 256)")
-    run.add_argument("--allow-root", action="append", default=[], metavar="DIR",
-                     help="directory file-operations may use (default: the working directory); repeatable")
+    run.add_argument(
+        "--allow-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory file-operations may use (default: the working directory); repeatable",
+    )
     run.set_defaults(handler=_run)
 
     tool = sub.add_parser("tool", help="list or run tools")
@@ -62,9 +72,16 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("name")
     tr.add_argument("--args", default="{}", help="arguments as a JSON object")
     tr.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    tr.add_argument("--timeout", type=float, default=None, help="seconds before the call is stopped")
+    tr.add_argument(
+        "--timeout", type=float, default=None, help="seconds before the call is stopped"
+    )
     tr.set_defaults(handler=_tool_run)
-    tool.set_defaults(handler=lambda ns: (tool.print_help(), 2)[1])
+
+    def tool_help(ns: argparse.Namespace) -> int:
+        tool.print_help()
+        return 2
+
+    tool.set_defaults(handler=tool_help)
     return parser
 
 
@@ -113,7 +130,8 @@ def _tool_list(ns: argparse.Namespace) -> int:
         return 0
     width = max((len(c.name) for c in components), default=0)
     for c in components:
-        print(f"{c.name:<{width}}  {c.kind:<8}  {c.description.splitlines()[0] if c.description else ''}")
+        summary = c.description.splitlines()[0] if c.description else ""
+        print(f"{c.name:<{width}}  {c.kind:<8}  {summary}")
     return 0
 
 
@@ -134,7 +152,11 @@ def _tool_run(ns: argparse.Namespace) -> int:
         print(json.dumps(result.to_plain(), indent=2, ensure_ascii=False))
     else:
         text = result.text
-        print(text if text or result.data is None else json.dumps(result.data, indent=2, ensure_ascii=False))
+        print(
+            text
+            if text or result.data is None
+            else json.dumps(result.data, indent=2, ensure_ascii=False)
+        )
     return 1 if result.is_error else 0
 
 

@@ -14,7 +14,6 @@ if not os.path.isdir(os.path.join(_here, "runtime")) and os.path.isfile(
     __path__.append(_root)
 
 
-
 def __getattr__(name: str) -> Any:
     # importlib.metadata costs ~20 ms; only `--version` and library users asking pay for it.
     if name == "__version__":

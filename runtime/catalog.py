@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,9 +44,13 @@ class Catalog:
     def register(self, component: Component, *, replace: bool = False) -> None:
         existing = self._components.get(component.name)
         if existing is not None and not replace:
-            raise ValueError(f"component {component.name!r} is already registered by {existing.source}")
+            raise ValueError(
+                f"component {component.name!r} is already registered by {existing.source}"
+            )
         self._components[component.name] = component
-        self._emit(CatalogChange("replaced" if existing else "added", component.name, component.kind))
+        self._emit(
+            CatalogChange("replaced" if existing else "added", component.name, component.kind)
+        )
 
     def unregister(self, name: str) -> None:
         component = self._components.pop(name, None)
@@ -61,10 +66,10 @@ class Catalog:
     def find(self, name: str) -> Component | None:
         return self._components.get(name)
 
-    def list(self, kind: Kind | None = None) -> list[Component]:
+    def list(self, kind: Kind | None = None) -> builtins.list[Component]:
         return [c for c in self._components.values() if kind is None or c.kind == kind]
 
-    def suggest(self, name: str, n: int = 3) -> list[str]:
+    def suggest(self, name: str, n: int = 3) -> builtins.list[str]:
         return difflib.get_close_matches(name, self._components.keys(), n=n, cutoff=0.5)
 
     def unknown(self, name: str) -> LLMSpellError:

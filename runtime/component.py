@@ -1,4 +1,4 @@
-"""A Component is anything invocable. It is plain data plus one handler: composition, not inheritance."""
+"""A Component is anything invocable: plain data plus one handler (composition, not inheritance)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The content model: a Result is a list of parts plus an error flag (MCP and A2A both map onto it)."""
+"""The content model: a Result is a list of parts plus an error flag; MCP and A2A map onto it."""
 
 from __future__ import annotations
 
@@ -140,7 +140,9 @@ def part_from_plain(value: dict[str, Any]) -> Part:
     if kind in ("image", "audio", "file", "blob"):
         raw = value.get("data", b"")
         data = raw if isinstance(raw, bytes) else base64.b64decode(raw)
-        return BlobPart(data, str(value.get("mime_type", "application/octet-stream")), value.get("name"))
+        return BlobPart(
+            data, str(value.get("mime_type", "application/octet-stream")), value.get("name")
+        )
     if kind == "resource_link":
         return ResourceLink(
             str(value["uri"]), value.get("name"), value.get("mime_type"), value.get("description")

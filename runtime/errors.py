@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     COMPONENT_FAILED = "component_failed"
     SCRIPT_ERROR = "script_error"
     MEMORY_LIMIT = "memory_limit"
+    NOT_CONFIGURED = "not_configured"
+    PROVIDER_ERROR = "provider_error"
 
 
 class LLMSpellError(Exception):
@@ -30,4 +32,8 @@ class LLMSpellError(Exception):
         return f"[{self.code}] {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": str(self.code), "message": self.message, **({"data": self.data} if self.data else {})}
+        return {
+            "code": str(self.code),
+            "message": self.message,
+            **({"data": self.data} if self.data else {}),
+        }

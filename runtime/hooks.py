@@ -59,7 +59,9 @@ class HookRegistry:
             raise ValueError(f"unknown hook point {point!r}; known points: {', '.join(POINTS)}")
         if isinstance(priority, str):
             if priority not in PRIORITIES:
-                raise ValueError(f"unknown hook priority {priority!r}; use {', '.join(PRIORITIES)} or a number")
+                raise ValueError(
+                    f"unknown hook priority {priority!r}; use {', '.join(PRIORITIES)} or a number"
+                )
             priority = PRIORITIES[priority]
         seq = next(self._seq)
         hooks = self._by_point.setdefault(point, [])

@@ -1,4 +1,4 @@
-"""An Invocation carries everything a call needs besides the component: who, what, when, and sinks."""
+"""An Invocation carries all a call needs besides the component: who, what, when, and sinks."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ LOCAL = Identity()
 
 
 class CancelToken:
-    """Cancellation both ways: a caller cancels the token; the running call sees it or is interrupted.
+    """Cancellation both ways: a caller cancels the token; the running call sees it or stops.
 
     Binding the running task lets a protocol-level cancel (MCP notifications/cancelled) stop
     a call that never polls, while `cancelled` lets cooperative code (scripts) check and wind down.

@@ -203,4 +203,3 @@ class Pipeline:
             data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         data.update(extra)
         return data
-

@@ -27,7 +27,7 @@ class Runtime:
         arguments: dict[str, Any] | None = None,
         *,
         caller: Identity = LOCAL,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the call's deadline, not this coroutine's
     ) -> Result:
         """Convenience for library users: build an Invocation and send it down the pipeline."""
         return await self.pipeline.invoke(

@@ -1,4 +1,4 @@
-"""Input validation with compiled validators cached per schema (validation is on every call's path)."""
+"""Input validation with validators compiled once per schema: it is on every call's path."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def validator_for(schema: dict[str, Any]) -> Validator:
 
 
 def _trivial(schema: dict[str, Any]) -> bool:
-    return not (set(schema) - {"type", "description", "title", "$schema", "additionalProperties"}) and (
-        schema.get("type") in (None, "object")
-    )
+    return not (
+        set(schema) - {"type", "description", "title", "$schema", "additionalProperties"}
+    ) and (schema.get("type") in (None, "object"))
 
 
 class CompiledSchema:

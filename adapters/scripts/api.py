@@ -57,7 +57,6 @@ class ScriptHost:
     """Components this script registered, so a reload can take them back."""
 
     def spec(self) -> ApiSpec:
-        sync, async_ = (lambda f: HostFunction(f)), (lambda f: HostFunction(f, is_async=True))
         return ApiSpec(
             namespaces={
                 "Tool": {
@@ -82,13 +81,13 @@ class ScriptHost:
                 },
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
                 "Log": {
-                    "debug": sync(lambda *m: self.log(10, "DEBUG", m)),
-                    "info": sync(lambda *m: self.log(20, "INFO", m)),
-                    "warn": sync(lambda *m: self.log(30, "WARN", m)),
-                    "error": sync(lambda *m: self.log(40, "ERROR", m)),
+                    "debug": notify(lambda *m: self.log(10, "DEBUG", m)),
+                    "info": notify(lambda *m: self.log(20, "INFO", m)),
+                    "warn": notify(lambda *m: self.log(30, "WARN", m)),
+                    "error": notify(lambda *m: self.log(40, "ERROR", m)),
                 },
             },
-            functions={"print": sync(self.print), "sleep": async_(sleep)},
+            functions={"print": notify(self.print), "sleep": async_(sleep)},
             values={"ARGS": list(self.args)},
         )
 
@@ -136,7 +135,7 @@ class ScriptHost:
         )
         if name not in self.defined:
             self.defined.append(name)
-        return name
+        return str(name)
 
     # -- State, Event, Hook ---------------------------------------------------------------------
 
@@ -162,7 +161,9 @@ class ScriptHost:
 
     def hook_register(self, point: Any, fn: Any, opts: Any = None) -> int:
         _need(isinstance(point, str), "Hook.register(point, fn, opts): point must be a string")
-        _need(isinstance(fn, ScriptFunction), "Hook.register(point, fn, opts): fn must be a function")
+        _need(
+            isinstance(fn, ScriptFunction), "Hook.register(point, fn, opts): fn must be a function"
+        )
         options = _object(opts, "Hook.register(point, fn, opts): opts")
 
         async def hook(ctx: dict[str, Any]) -> Any:
@@ -189,6 +190,18 @@ class ScriptHost:
             self.stderr(f"[{label}] " + " ".join(_display(p) for p in parts) + "\n")
 
 
+def sync(fn: Callable[..., Any]) -> HostFunction:
+    return HostFunction(fn)
+
+
+def async_(fn: Callable[..., Any]) -> HostFunction:
+    return HostFunction(fn, is_async=True)
+
+
+def notify(fn: Callable[..., Any]) -> HostFunction:
+    return HostFunction(fn, notify=True)
+
+
 async def sleep(seconds: Any) -> None:
     _need(isinstance(seconds, int | float) and seconds >= 0, "sleep(seconds) takes a number >= 0")
     await asyncio.sleep(float(seconds))
@@ -200,7 +213,11 @@ def json_encode(value: Any, opts: Any = None) -> str:
     separators = (",", ":") if indent is None else None
     try:
         return json.dumps(
-            value, sort_keys=True, ensure_ascii=False, indent=indent, separators=separators,
+            value,
+            sort_keys=True,
+            ensure_ascii=False,
+            indent=indent,
+            separators=separators,
             default=_unencodable,
         )
     except (TypeError, ValueError) as exc:
@@ -237,7 +254,9 @@ def _display(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_shown)
+        return json.dumps(
+            value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_shown
+        )
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     return str(value)

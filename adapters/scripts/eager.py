@@ -18,7 +18,10 @@ _PENDING = object()
 
 def start(coro: Coroutine[Any, Any, T]) -> tuple[bool, Any]:
     """Step `coro` once. Returns (True, value) if it finished (raising what it raised), else
-    (False, task) with a Task that continues it on the running loop."""
+    (False, task) with a Task that continues it on the running loop. Outside a Task (a loop
+    callback) nothing runs inline, because asyncio's timeouts need a current task."""
+    if asyncio.current_task() is None:
+        return False, asyncio.ensure_future(coro)
     try:
         first = coro.send(None)
     except StopIteration as stop:

@@ -28,6 +28,9 @@ class HostFunction:
 
     fn: Callable[..., Any]
     is_async: bool = False
+    notify: bool = False
+    """Fire-and-forget (print, Log): returns nothing and cannot fail, so an engine may deliver it
+    later, in order, without making the script wait."""
 
 
 @dataclass(slots=True)
@@ -49,7 +52,7 @@ class Limits:
 
 
 class ScriptError(LLMSpellError):
-    """A script failed: syntax, runtime error, timeout or memory cap. str() is `FILE:LINE: message`."""
+    """A script failed (syntax, runtime, timeout, memory cap); str() is `FILE:LINE: message`."""
 
     def __init__(
         self,
@@ -123,11 +126,16 @@ class Deadline:
 
     def error(self, file: str | None = None, line: int | None = None) -> ScriptError:
         return ScriptError(
-            f"script timed out after {self._limit:g} s", file=file, line=line, code=ErrorCode.TIMEOUT
+            f"script timed out after {self._limit:g} s",
+            file=file,
+            line=line,
+            code=ErrorCode.TIMEOUT,
         )
 
 
-def memory_error(limit: int | None, file: str | None = None, line: int | None = None) -> ScriptError:
+def memory_error(
+    limit: int | None, file: str | None = None, line: int | None = None
+) -> ScriptError:
     size = f"{limit / (1024 * 1024):g} MB" if limit else "its"
     return ScriptError(
         f"script exceeded {size} memory limit", file=file, line=line, code=ErrorCode.MEMORY_LIMIT

@@ -6,6 +6,7 @@ same whether it is run once or served.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,9 @@ def create_engine(
     stdout: Writer = _stdout,
     stderr: Writer = _stderr,
 ) -> tuple[ScriptEngine, ScriptHost]:
-    host = ScriptHost(runtime, source=f"script:{path}", args=list(args or []), stdout=stdout, stderr=stderr)
+    host = ScriptHost(
+        runtime, source=f"script:{path}", args=list(args or []), stdout=stdout, stderr=stderr
+    )
     factory = engine_factory(engine_for_file(path, engine))
     return factory(host.spec(), limits or Limits()), host
 
@@ -61,6 +64,6 @@ async def load_script(
     eng, host = create_engine(
         runtime, path, engine=engine, limits=limits, args=args, stdout=stdout, stderr=stderr
     )
-    source = Path(path).read_text(encoding="utf-8")
+    source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
     value = await eng.run(source, path)
     return LoadedScript(path, eng, host, value)

@@ -12,9 +12,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from lupa import lua54
-
 from llmspell.runtime import LLMSpellError
+from lupa import lua54
 
 from . import eager
 from .engine import ApiSpec, Deadline, HostFunction, Limits, ScriptError, locate, memory_error
@@ -25,7 +24,8 @@ HOOK_EVERY = 10_000
 
 _BOOT = r"""
 local ASYNC, NULL, expired, limit_error = ...
-local create, resume, status, yield = coroutine.create, coroutine.resume, coroutine.status, coroutine.yield
+local create, resume = coroutine.create, coroutine.resume
+local status, yield = coroutine.status, coroutine.yield
 local traceback, sethook = debug.traceback, debug.sethook
 local pack, unpack, tostring, error, type = table.pack, table.unpack, tostring, error, type
 
@@ -343,4 +343,3 @@ def _text(value: Any) -> str:
 def _message(exc: BaseException) -> bytes:
     text = str(exc) if isinstance(exc, LLMSpellError) else f"{exc}"
     return text.encode()
-

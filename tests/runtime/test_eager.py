@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from llmspell.adapters.scripts.eager import start
 
 
@@ -42,7 +41,7 @@ async def test_exceptions_and_cancellation_propagate() -> None:
         finally:
             cleaned.set()
 
-    done, task = start(forever())
+    _, task = start(forever())
     await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -4,7 +4,6 @@ import asyncio
 from typing import Any
 
 import pytest
-
 from llmspell.runtime import (
     CancelToken,
     Component,
@@ -19,7 +18,10 @@ from llmspell.runtime import (
 
 SCHEMA = {
     "type": "object",
-    "properties": {"n": {"type": "integer"}, "opts": {"type": "object", "properties": {"k": {"type": "string"}}}},
+    "properties": {
+        "n": {"type": "integer"},
+        "opts": {"type": "object", "properties": {"k": {"type": "string"}}},
+    },
     "required": ["n"],
     "additionalProperties": False,
 }
@@ -138,7 +140,10 @@ async def test_hooks_run_in_priority_order_and_modify(rt: Runtime) -> None:
     rt.hooks.register("before_tool", hook("first"), priority="first")
     rt.hooks.register(
         "before_tool",
-        hook("normal-2", lambda ctx: {"action": "modify", "arguments": {"n": ctx["arguments"]["n"] + 1}}),
+        hook(
+            "normal-2",
+            lambda ctx: {"action": "modify", "arguments": {"n": ctx["arguments"]["n"] + 1}},
+        ),
     )
     rt.hooks.register("after_tool", hook("after", {"action": "modify", "result": "replaced"}))
     rt.hooks.register("before_agent", hook("agent-only"))
@@ -222,7 +227,9 @@ async def test_failing_subscriber_does_not_stop_delivery(rt: Runtime) -> None:
 async def test_policy_denies(rt: Runtime) -> None:
     def policy(inv: Invocation, component: Component) -> None:
         if component.name.startswith("math."):
-            raise LLMSpellError(ErrorCode.DENIED, f"{inv.caller.subject} may not call {component.name}")
+            raise LLMSpellError(
+                ErrorCode.DENIED, f"{inv.caller.subject} may not call {component.name}"
+            )
 
     rt.pipeline.policy = policy
     with pytest.raises(LLMSpellError) as info:

@@ -6,7 +6,6 @@ import asyncio
 import time
 
 import pytest
-
 from llmspell.adapters.scripts.api import ScriptHost
 from llmspell.adapters.scripts.engine import Limits, ScriptEngine, ScriptError, engine_factory
 from llmspell.runtime import ErrorCode, Runtime
@@ -20,7 +19,10 @@ SNIPPETS: dict[str, dict[str, str]] = {
         "local f, err = load('\\27LuaT\\0'); print(f, err)",
         "js": "print([typeof std, typeof os, typeof require, typeof process, typeof fetch, typeof XMLHttpRequest].join(','))",
     },
-    "timeout": {"lua": "local x = 1\nwhile true do x = x + 1 end", "js": "let x = 1;\nwhile (true) { x++; }"},
+    "timeout": {
+        "lua": "local x = 1\nwhile true do x = x + 1 end",
+        "js": "let x = 1;\nwhile (true) { x++; }",
+    },
     "await_timeout": {"lua": "local x = 1\nsleep(10)", "js": "let x = 1;\nawait sleep(10);"},
     "memory": {
         "lua": "local t = {}\nfor i = 1, 1e8 do t[i] = string.rep('x', 64) .. i end",
@@ -66,7 +68,9 @@ async def test_infinite_loop_stops_at_timeout(engine: str) -> None:
         await run(engine, "timeout", timeout=0.5)
     assert info.value.code == ErrorCode.TIMEOUT
     assert 0.4 < time.monotonic() - started < 3
-    assert str(info.value).startswith(f"case.{EXT[engine]}:2: script timed out after 0.5 s")
+    # Lua knows the interrupted line; the JS VMs do not report one, so only the file is named.
+    where = "case.lua:2" if engine == "lua" else "case.js"
+    assert str(info.value) == f"{where}: script timed out after 0.5 s"
 
 
 @pytest.mark.parametrize("engine", ENGINES)

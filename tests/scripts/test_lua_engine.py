@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from llmspell.adapters.scripts.api import ScriptHost
 from llmspell.adapters.scripts.engine import Limits
 from llmspell.adapters.scripts.lua import LuaEngine
@@ -40,7 +39,15 @@ async def test_values_marshal_both_ways(runtime: Runtime) -> None:
         "print(math.type(r.data.i), r.data.f, math.type(r.data.whole), r.data.s, r.data.b, #r.data.list, r.data.list[3][1], r.data.obj.k)",
     )
     sent = runtime.received[0]  # type: ignore[attr-defined]
-    assert sent == {"i": 3, "f": 2.5, "whole": 4, "s": "ü", "b": True, "list": [1, "two", [3]], "obj": {"k": "v"}}
+    assert sent == {
+        "i": 3,
+        "f": 2.5,
+        "whole": 4,
+        "s": "ü",
+        "b": True,
+        "list": [1, "two", [3]],
+        "obj": {"k": "v"},
+    }
     assert type(sent["i"]) is int and type(sent["f"]) is float
     assert out == "integer\t2.5\tinteger\tü\ttrue\t3\t3\tv\n"
 
@@ -51,7 +58,9 @@ async def test_binary_strings_arrive_as_bytes(runtime: Runtime) -> None:
 
 
 async def test_null_in_arrays_keeps_positions(runtime: Runtime) -> None:
-    out = await run(runtime, "local v = JSON.decode('[1,null,3]') print(#v, v[2] == JSON.null, JSON.encode(v))")
+    out = await run(
+        runtime, "local v = JSON.decode('[1,null,3]') print(#v, v[2] == JSON.null, JSON.encode(v))"
+    )
     assert out == "3\ttrue\t[1,null,3]\n"
 
 
@@ -69,7 +78,9 @@ async def test_tool_calls_inside_user_coroutines(runtime: Runtime) -> None:
 
 
 async def test_args_and_print_formatting(runtime: Runtime) -> None:
-    out = await run(runtime, "print(#ARGS, ARGS[1], ARGS[2], nil, 1.0, 0.5, {a = 1})", args=["x", "y z"])
+    out = await run(
+        runtime, "print(#ARGS, ARGS[1], ARGS[2], nil, 1.0, 0.5, {a = 1})", args=["x", "y z"]
+    )
     assert out == '2\tx\ty z\tnil\t1\t0.5\t{"a":1}\n'
 
 

@@ -1,0 +1,308 @@
+"""The JavaScript engine, whatever VM runs it.
+
+Both JS engines share this driver and `js_prelude.js`; each supplies only a `VM`: something that
+evaluates code and calls bridge methods under a time limit, and reports what went wrong. The
+driver's loop: enter JS, drain the request queue, answer what can be answered at once (host
+coroutines are stepped eagerly), settle the answers in one batch, repeat until JS is quiet. Host
+calls that really wait finish as Tasks whose answers are settled in the next batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import itertools
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, Protocol
+
+from llmspell.runtime import ErrorCode, LLMSpellError
+
+from . import eager
+from .engine import ApiSpec, Deadline, HostFunction, Limits, ScriptError, memory_error
+
+BRIDGE = "__llmspell_bridge"
+
+
+@dataclass(frozen=True, slots=True)
+class VMError(Exception):
+    kind: Literal["timeout", "memory", "error"]
+    text: str
+
+
+class VM(Protocol):
+    def call(self, method: str, args: tuple[str | int, ...], remaining: float | None) -> Any:
+        """Call `__llmspell_bridge.<method>(*args)` and run every job it queued."""
+
+    def eval(self, code: str, remaining: float | None) -> None:
+        """Evaluate `code` and run every job it queued."""
+
+    def out_of_memory(self) -> bool:
+        """Whether the heap is at its cap: an allocation failure reaches a script's promise as a
+        plain rejection (QuickJS rejects with null), so the driver asks."""
+
+    def close(self) -> None: ...
+
+
+VMFactory = Callable[[str, int | None], VM]
+"""Builds a VM from the bridge install expression and the memory cap in bytes."""
+
+
+class JSFunction:
+    """A JavaScript function handed to the host, known to the engine by its id."""
+
+    __slots__ = ("engine", "id")
+
+    def __init__(self, engine: JSEngine, fn_id: int) -> None:
+        self.engine = engine
+        self.id = fn_id
+
+
+@cache
+def prelude() -> str:
+    return resources.files(__package__).joinpath("js_prelude.js").read_text(encoding="utf-8")
+
+
+def install_expression(api: ApiSpec) -> str:
+    """JS that installs the bridge for this API and evaluates to its handle."""
+    shape = {
+        "namespaces": {
+            ns: {name: {"notify": hf.notify} for name, hf in fns.items()} for ns, fns in api.namespaces.items()
+        },
+        "functions": {name: {"notify": hf.notify} for name, hf in api.functions.items()},
+        "values": api.values,
+    }
+    return f"({prelude().rstrip().rstrip(';')})({json.dumps(json.dumps(shape))})"
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return {"$bytes": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, JSFunction):
+        return {"$fn": value.id}
+    raise TypeError(f"cannot pass a {type(value).__name__} to JavaScript")
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_tag)
+
+
+def _error_json(exc: BaseException) -> str:
+    code = str(exc.code) if isinstance(exc, LLMSpellError) else None
+    return json.dumps({"message": str(exc), "code": code}, ensure_ascii=False)
+
+
+_FRAME = re.compile(r"at (?:(?P<fn>[^\s(]+) \()?(?:<input>|<anonymous>|[^\s():]+):(?P<line>\d+)(?::\d+)?")
+_LEADING = re.compile(r"^(?:<input>|<anonymous>):(?P<line>\d+): ")
+_SYNTAX_AT = re.compile(r"^\s+at (?:<input>|<anonymous>):(?P<line>\d+)", re.MULTILINE)
+
+
+def user_line(stack: str) -> int | None:
+    """The first stack frame that is the user's code, not the bridge's."""
+    for m in _FRAME.finditer(stack):
+        if not (m.group("fn") or "").startswith("__llmspell"):
+            return int(m.group("line"))
+    return None
+
+
+def script_error(filename: str, text: str, stack: str = "") -> ScriptError:
+    first = text.split("\n", 1)[0].strip()
+    line = None
+    if m := _LEADING.match(first):  # V8: "<anonymous>:3: SyntaxError: ..."
+        first, line = first[m.end() :], int(m.group("line"))
+    line = line or (user_line(stack) if stack else None)
+    if line is None and (m := _SYNTAX_AT.search(text)):  # QuickJS syntax errors
+        line = int(m.group("line"))
+    return ScriptError(first, file=filename, line=line, traceback=stack or None)
+
+
+class JSEngine:
+    name = "javascript"
+    extensions: tuple[str, ...] = ()
+    vm_factory: VMFactory
+
+    def __init__(self, api: ApiSpec, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.deadline = Deadline(self.limits.timeout)
+        self.filename = "script.js"
+        self._fns: dict[str, HostFunction] = {
+            f"{ns}.{n}": hf for ns, fns in api.namespaces.items() for n, hf in fns.items()
+        }
+        self._fns.update(api.functions)
+        self._tokens = itertools.count(1)
+        self._waiters: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
+        self._tasks: dict[int, asyncio.Future[Any]] = {}
+        self._ready: list[str] = []
+        self._flushing = False
+        self._vm = type(self).vm_factory(install_expression(api), self.limits.memory)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def _untag(self, obj: dict[str, Any]) -> Any:
+        if len(obj) == 1:
+            if isinstance(obj.get("$fn"), int):
+                return JSFunction(self, obj["$fn"])
+            if isinstance(obj.get("$bytes"), str):
+                return base64.b64decode(obj["$bytes"])
+        return obj
+
+    def _decode(self, text: str) -> Any:
+        return json.loads(text, object_hook=self._untag) if '"$' in text else json.loads(text)
+
+    # -- entering JS and answering it -----------------------------------------------------------
+
+    def _enter(self, method: str | None, *args: str | int) -> None:
+        try:
+            if method is None:
+                self._vm.eval(str(args[0]), self.deadline.remaining())
+            else:
+                self._vm.call(method, args, self.deadline.remaining())
+            self._answer()
+        except VMError as exc:
+            raise self._vm_error(exc) from None
+
+    def _answer(self) -> None:
+        """Drain the request queue and settle what can be settled now, until JS is quiet."""
+        while True:
+            batch = self._vm.call("drain", (), self.deadline.remaining())
+            if not batch:
+                return
+            replies: list[str] = []
+            for rid, name, args in self._decode(batch):
+                if name == "__done":
+                    self._finish_waiter(*args)
+                    continue
+                reply = self._request(rid, self._fns[name], args)
+                if reply is not None:
+                    replies.append(reply)
+            if replies:
+                self._vm.call("settle", ("[" + ",".join(replies) + "]",), self.deadline.remaining())
+
+    def _request(self, rid: int, hf: HostFunction, args: list[Any]) -> str | None:
+        try:
+            if not hf.is_async:
+                value = hf.fn(*args)
+                return None if rid == 0 else f"[{rid},true,{encode(value)}]"
+            done, value = eager.start(hf.fn(*args))
+            if done:
+                return f"[{rid},true,{encode(value)}]"
+        except Exception as exc:
+            return None if rid == 0 else f"[{rid},false,{_error_json(exc)}]"
+        self._tasks[rid] = value
+        value.add_done_callback(functools.partial(self._task_done, rid))
+        return None
+
+    def _task_done(self, rid: int, task: asyncio.Future[Any]) -> None:
+        if self._tasks.pop(rid, None) is None:
+            return  # closed meanwhile
+        if task.cancelled():
+            reply = _error_json(LLMSpellError(ErrorCode.CANCELLED, "host call was cancelled"))
+            self._ready.append(f"[{rid},false,{reply}]")
+        elif (exc := task.exception()) is not None:
+            self._ready.append(f"[{rid},false,{_error_json(exc)}]")
+        else:
+            try:
+                self._ready.append(f"[{rid},true,{encode(task.result())}]")
+            except Exception as exc:
+                self._ready.append(f"[{rid},false,{_error_json(exc)}]")
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flushing = False
+        replies, self._ready = self._ready, []
+        if not replies:
+            return
+        try:
+            self._enter("settle", "[" + ",".join(replies) + "]")
+        except ScriptError as exc:
+            for waiter in self._waiters.values():
+                if not waiter.done():
+                    waiter.set_exception(exc)
+
+    def _finish_waiter(self, token: int, ok: bool, value: Any) -> None:
+        waiter = self._waiters.pop(token, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result((ok, value))
+
+    def _vm_error(self, exc: VMError) -> ScriptError:
+        if exc.kind == "timeout" or self.deadline.expired():
+            # Neither VM says where it was interrupted (QuickJS reports the enclosing function's
+            # first line), so name the file only rather than a wrong line.
+            return self.deadline.error(self.filename)
+        if exc.kind == "memory":
+            return memory_error(self.limits.memory, self.filename, user_line(exc.text))
+        return script_error(self.filename, exc.text, exc.text)
+
+    async def _wait(self, waiter: asyncio.Future[tuple[bool, Any]]) -> Any:
+        try:
+            if self.deadline.at is None:
+                ok, value = await waiter
+            else:
+                async with asyncio.timeout_at(self.deadline.at):
+                    ok, value = await waiter
+        except TimeoutError:
+            stack = ""
+            try:
+                stack = str(self._vm.call("waiting_at", (), 1.0) or "")
+            except VMError:
+                pass
+            raise self.deadline.error(self.filename, user_line(stack)) from None
+        if ok:
+            return value
+        stack = value.get("stack") or ""
+        if self.deadline.expired():
+            raise self.deadline.error(self.filename, user_line(stack))
+        # QuickJS rejects with a bare `null` when an allocation fails, and frees the heap before
+        # we look; a script throwing null itself is rare enough to read it as the memory cap.
+        message = value.get("message", "")
+        if "out of memory" in message or (message == "Uncaught null" and self.limits.memory) or (
+            self._vm.out_of_memory()
+        ):
+            raise memory_error(self.limits.memory, self.filename, user_line(stack))
+        raise script_error(self.filename, value.get("message", ""), stack)
+
+    def _waiter(self) -> tuple[int, asyncio.Future[tuple[bool, Any]]]:
+        token = next(self._tokens)
+        future: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[token] = future
+        return token, future
+
+    # -- the engine interface ------------------------------------------------------------------
+
+    async def run(self, source: str, filename: str) -> Any:
+        self.filename = filename
+        with self.deadline:
+            token, waiter = self._waiter()
+            try:
+                # The body becomes an async function whose first line is the script's first line.
+                self._enter(None, f"{BRIDGE}.track({token}, (async () => {{{source}\n}})());")
+            except BaseException:
+                self._waiters.pop(token, None)
+                raise
+            return await self._wait(waiter)
+
+    async def call(self, fn: Any, *args: Any) -> Any:
+        if not isinstance(fn, JSFunction) or fn.engine is not self:
+            raise ScriptError("not a function of this script", file=self.filename)
+        with self.deadline:
+            token, waiter = self._waiter()
+            try:
+                self._enter("invoke", token, fn.id, encode(list(args)))
+            except BaseException:
+                self._waiters.pop(token, None)
+                raise
+            return await self._wait(waiter)
+
+    def close(self) -> None:
+        tasks, self._tasks = self._tasks, {}
+        for task in tasks.values():
+            task.cancel()
+        self._waiters.clear()
+        self._vm.close()

@@ -1,0 +1,137 @@
+"""Start-up cost of `llmspell run` per engine, and the cost of one Tool.execute round trip.
+
+Wall time and peak RSS come from os.wait4 on each child (its own rusage, not the sum of all
+children); the commands are interleaved so drifting machine load hits each one alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmspell.adapters.scripts.api import ScriptHost
+from llmspell.adapters.scripts.engine import Limits, engine_factory
+from llmspell.runtime import Component, Invocation, Result, Runtime
+
+HELLO = {"lua": 'print("Hello, llmspell!")\n', "js": 'print("Hello, llmspell!");\n'}
+TARGETS = {"wall_ms": 120.0, "rss_mb": 25.0, "lua_us": 20.0, "javascript_us": 50.0}
+
+
+@dataclass
+class Sample:
+    wall_ms: list[float]
+    rss_mb: list[float]
+
+    def median(self) -> tuple[float, float]:
+        return statistics.median(self.wall_ms), max(self.rss_mb)
+
+
+def _measure(cmd: list[str], cwd: str) -> tuple[float, float]:
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.perf_counter() - started) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def llmspell_command() -> list[str]:
+    script = Path(sys.executable).with_name("llmspell")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("llmspell")
+    return [found] if found else [sys.executable, "-m", "llmspell"]
+
+
+def commands(tmp: str) -> dict[str, list[str]]:
+    lua, js = Path(tmp, "hello.lua"), Path(tmp, "hello.js")
+    lua.write_text(HELLO["lua"])
+    js.write_text(HELLO["js"])
+    cli = llmspell_command()
+    cmds = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "run hello.lua": [*cli, "run", str(lua)],
+        "run hello.js (QuickJS)": [*cli, "run", str(js)],
+    }
+    try:
+        engine_factory("v8")
+        cmds["run hello.js --engine v8"] = [*cli, "run", str(js), "--engine", "v8"]
+    except ValueError:
+        pass
+    return cmds
+
+
+async def round_trip_us(engine: str, calls: int) -> float:
+    """Mean µs per `Tool.execute` of a no-op tool, loop included (so an upper bound)."""
+    runtime = Runtime()
+    empty = Result([])
+
+    async def noop(inv: Invocation) -> Result:
+        return empty
+
+    runtime.catalog.register(Component("noop", noop))
+    host = ScriptHost(runtime, stdout=lambda s: None)
+    eng = engine_factory(engine)(host.spec(), Limits(timeout=120))
+    if engine == "lua":
+        src, name = f"for i = 1, {calls} do Tool.execute('noop', {{}}) end", "bench.lua"
+    else:
+        src, name = (
+            f"for (let i = 0; i < {calls}; i++) await Tool.execute('noop', {{}});",
+            "bench.js",
+        )
+    await eng.run(src.replace(str(calls), "200"), name)  # warm up
+    started = time.perf_counter()
+    await eng.run(src, name)
+    elapsed = time.perf_counter() - started
+    eng.close()
+    return elapsed / calls * 1e6
+
+
+def run(runs: int = 15) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmds = commands(tmp)
+        samples = {name: Sample([], []) for name in cmds}
+        for cmd in cmds.values():  # warm the page cache and .pyc files
+            _measure(cmd, tmp)
+        for _ in range(runs):
+            for name, cmd in cmds.items():
+                wall, rss = _measure(cmd, tmp)
+                samples[name].wall_ms.append(wall)
+                samples[name].rss_mb.append(rss)
+
+    base_wall, base_rss = samples["python -c pass"].median()
+    print(f"start-up: median wall and peak RSS over {runs} interleaved runs")
+    print(f"{'command':<28}{'wall ms':>9}{'x python':>10}{'RSS MB':>9}{'+python':>9}")
+    missed: list[str] = []
+    for name, sample in samples.items():
+        wall, rss = sample.median()
+        print(f"{name:<28}{wall:>9.1f}{wall / base_wall:>10.2f}{rss:>9.1f}{rss - base_rss:>+9.1f}")
+        over = wall > TARGETS["wall_ms"] or rss > TARGETS["rss_mb"]
+        if name.startswith("run hello") and "v8" not in name and over:
+            missed.append(f"{name}: {wall:.0f} ms / {rss:.1f} MB (target ≤ 120 ms, ≤ 25 MB)")
+
+    calls = 20_000
+    print(f"\nTool.execute round trip of a no-op tool ({calls} calls, loop included)")
+    engines = ["lua", "javascript"] + (["v8"] if any("v8" in n for n in cmds) else [])
+    for engine in engines:
+        n = calls if engine != "v8" else 2_000
+        us = asyncio.run(round_trip_us(engine, n))
+        target = TARGETS.get(f"{engine}_us")
+        note = f"(target ≤ {target:g} µs)" if target else "(reported, no target)"
+        print(f"{engine:<12}{us:>9.1f} µs/call {note}")
+        if target and us > target:
+            missed.append(f"{engine} round trip {us:.1f} µs > {target:g} µs")
+
+    print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 0
