@@ -19,7 +19,9 @@ from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
 from .hooks import HookRegistry
 from .invocation import Invocation
-from .schema import CompiledSchema
+from .schema import CompiledSchema, InvalidSchema
+
+_SCRIPT_FAILURES = (ErrorCode.SCRIPT_ERROR, ErrorCode.MEMORY_LIMIT)
 
 Policy = Callable[[Invocation, Component], None]
 """Raises LLMSpellError(DENIED) to refuse; returning means allowed."""
@@ -46,7 +48,13 @@ class Pipeline:
     def _schema(self, component: Component) -> CompiledSchema:
         cached = self._schemas.get(component.name)
         if cached is None or cached[0] is not component:
-            cached = (component, CompiledSchema(component.input_schema))
+            try:
+                compiled = CompiledSchema(component.input_schema)
+            except InvalidSchema as exc:
+                raise LLMSpellError(
+                    ErrorCode.COMPONENT_FAILED, f"{component.kind} {component.name!r} has an {exc}"
+                ) from None
+            cached = (component, compiled)
             self._schemas[component.name] = cached
         return cached[1]
 
@@ -92,7 +100,13 @@ class Pipeline:
                 return await component.handler(inv)
             async with asyncio.timeout_at(inv.deadline):
                 return await component.handler(inv)
-        except LLMSpellError:
+        except LLMSpellError as exc:
+            if exc.code in _SCRIPT_FAILURES:  # a script handler failed: say which component
+                raise LLMSpellError(
+                    ErrorCode.COMPONENT_FAILED,
+                    f"{component.kind} {component.name!r} failed: {exc.message}",
+                    data={"cause": str(exc.code)},
+                ) from exc
             raise
         except TimeoutError:
             raise LLMSpellError(

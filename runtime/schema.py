@@ -22,10 +22,17 @@ def validator_for(schema: dict[str, Any]) -> Validator:
         import jsonschema
 
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-        cls.check_schema(schema)
+        try:
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            raise InvalidSchema(f"invalid JSON Schema: {exc.message}") from None
         found = cls(schema, format_checker=cls.FORMAT_CHECKER)
         _cache[key] = found
     return found
+
+
+class InvalidSchema(ValueError):
+    """The schema itself is broken (not the arguments)."""
 
 
 def _trivial(schema: dict[str, Any]) -> bool:

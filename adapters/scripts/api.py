@@ -23,6 +23,7 @@ from llmspell.runtime import (
     Result,
     Runtime,
 )
+from llmspell.runtime.schema import CompiledSchema, InvalidSchema
 
 from .engine import ApiSpec, HostFunction, ScriptFunction
 
@@ -109,6 +110,10 @@ class ScriptHost:
         _need(isinstance(handler, ScriptFunction), "Tool.define: handler must be a function")
         schema = spec.get("input_schema") or {"type": "object"}
         _need(isinstance(schema, dict), "Tool.define: input_schema must be a table/object")
+        try:
+            CompiledSchema(schema)
+        except InvalidSchema as exc:
+            raise ScriptAPIError(_API_ERROR, f"Tool.define {name!r}: {exc}") from None
         annotations = spec.get("annotations") or {}
 
         async def call(inv: Invocation) -> Result:

@@ -10,6 +10,7 @@ calls that really wait finish as Tasks whose answers are settled in the next bat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import base64
 import functools
 import itertools
@@ -72,7 +73,8 @@ def install_expression(api: ApiSpec) -> str:
     """JS that installs the bridge for this API and evaluates to its handle."""
     shape = {
         "namespaces": {
-            ns: {name: {"notify": hf.notify} for name, hf in fns.items()} for ns, fns in api.namespaces.items()
+            ns: {name: {"notify": hf.notify} for name, hf in fns.items()}
+            for ns, fns in api.namespaces.items()
         },
         "functions": {name: {"notify": hf.notify} for name, hf in api.functions.items()},
         "values": api.values,
@@ -97,7 +99,9 @@ def _error_json(exc: BaseException) -> str:
     return json.dumps({"message": str(exc), "code": code}, ensure_ascii=False)
 
 
-_FRAME = re.compile(r"at (?:(?P<fn>[^\s(]+) \()?(?:<input>|<anonymous>|[^\s():]+):(?P<line>\d+)(?::\d+)?")
+_FRAME = re.compile(
+    r"at (?:(?P<fn>[^\s(]+) \()?(?:<input>|<anonymous>|[^\s():]+):(?P<line>\d+)(?::\d+)?"
+)
 _LEADING = re.compile(r"^(?:<input>|<anonymous>):(?P<line>\d+): ")
 _SYNTAX_AT = re.compile(r"^\s+at (?:<input>|<anonymous>):(?P<line>\d+)", re.MULTILINE)
 
@@ -203,8 +207,8 @@ class JSEngine:
         if task.cancelled():
             reply = _error_json(LLMSpellError(ErrorCode.CANCELLED, "host call was cancelled"))
             self._ready.append(f"[{rid},false,{reply}]")
-        elif (exc := task.exception()) is not None:
-            self._ready.append(f"[{rid},false,{_error_json(exc)}]")
+        elif (failed := task.exception()) is not None:
+            self._ready.append(f"[{rid},false,{_error_json(failed)}]")
         else:
             try:
                 self._ready.append(f"[{rid},true,{encode(task.result())}]")
@@ -249,10 +253,8 @@ class JSEngine:
                     ok, value = await waiter
         except TimeoutError:
             stack = ""
-            try:
+            with contextlib.suppress(VMError):
                 stack = str(self._vm.call("waiting_at", (), 1.0) or "")
-            except VMError:
-                pass
             raise self.deadline.error(self.filename, user_line(stack)) from None
         if ok:
             return value
@@ -262,8 +264,10 @@ class JSEngine:
         # QuickJS rejects with a bare `null` when an allocation fails, and frees the heap before
         # we look; a script throwing null itself is rare enough to read it as the memory cap.
         message = value.get("message", "")
-        if "out of memory" in message or (message == "Uncaught null" and self.limits.memory) or (
-            self._vm.out_of_memory()
+        if (
+            "out of memory" in message
+            or (message == "Uncaught null" and self.limits.memory)
+            or (self._vm.out_of_memory())
         ):
             raise memory_error(self.limits.memory, self.filename, user_line(stack))
         raise script_error(self.filename, value.get("message", ""), stack)

@@ -9,6 +9,7 @@ coroutine with the answer, so Lua code reads synchronously while the event loop 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -119,7 +120,11 @@ end
 
 local function is_null(v) return v == NULL end
 local function new_table() return {} end
-return stepper, sync_stub, async_stub, compile, is_null, new_table
+-- An empty JSON array and an empty object are both {} in Lua; a marked table keeps `[]` as `[]`.
+local EMPTY_ARRAY = {__name = "JSON.array"}
+local function new_empty_array() return setmetatable({}, EMPTY_ARRAY) end
+local function is_empty_array(t) return getmetatable(t) == EMPTY_ARRAY end
+return stepper, sync_stub, async_stub, compile, is_null, new_table, new_empty_array, is_empty_array
 """.replace("HOOK_EVERY", str(HOOK_EVERY))
 
 
@@ -148,6 +153,9 @@ class LuaEngine:
         self.limits = limits or Limits()
         self.deadline = Deadline(self.limits.timeout)
         self.filename = "script.lua"
+        self._chunk = self.filename
+        """Lua's name for the chunk: the file's base name, because Lua cuts long chunk names
+        ("...ong/path/x.lua:3:") and a cut name can be neither matched nor stripped."""
         lua = lua54.LuaRuntime(
             encoding=None,
             unpack_returned_tuples=True,
@@ -160,7 +168,16 @@ class LuaEngine:
         self._async = lua.table()
         self._null = lua.eval("setmetatable({}, {__tostring = function() return 'null' end})")
         boot = lua.execute(_BOOT, self._async, self._null, self.deadline.expired, _LIMIT, mode="t")
-        (self._stepper, sync_stub, async_stub, self._compile, self._is_null, self._new_table) = boot
+        (
+            self._stepper,
+            sync_stub,
+            async_stub,
+            self._compile,
+            self._is_null,
+            self._new_table,
+            self._new_empty_array,
+            self._is_empty_array,
+        ) = boot
         self._lua_type = lua.eval("type")
         self._table_type = type(lua.table())
         self._function_type = type(lua.eval("print"))
@@ -204,9 +221,10 @@ class LuaEngine:
 
     async def run(self, source: str, filename: str) -> Any:
         self.filename = filename
+        self._chunk = os.path.basename(filename) or filename
         with self.deadline:
             try:
-                compiled = self._compile(source.encode(), f"@{filename}".encode())
+                compiled = self._compile(source.encode(), f"@{self._chunk}".encode())
             except lua54.LuaMemoryError:
                 raise memory_error(self.limits.memory, filename) from None
             fn, err = compiled if isinstance(compiled, tuple) else (compiled, None)
@@ -232,7 +250,7 @@ class LuaEngine:
                     try:
                         ok, value = await self._host_call(out[1], out[2:])
                     except TimeoutError:
-                        line = locate(_text(where()), self.filename)
+                        line = locate(_text(where()), self._chunk)
                         raise self.deadline.error(self.filename, line) from None
                     out = step(ok, value)
                 elif kind == b"done":
@@ -265,13 +283,13 @@ class LuaEngine:
     def _error(self, message: Any, traceback: Any) -> ScriptError:
         text = _text(message)
         trace = _text(traceback) if traceback is not None else ""
-        line = locate(text, self.filename) or locate(trace, self.filename)
+        line = locate(text, self._chunk) or locate(trace, self._chunk)
         if self.deadline.expired():
             # Past the deadline every failure is the timeout, whatever the hook's error became.
             return self.deadline.error(self.filename, line)
         if text == "not enough memory":
             return memory_error(self.limits.memory, self.filename, line)
-        prefix = f"{self.filename}:{line}: "
+        prefix = f"{self._chunk}:{line}: "
         if text.startswith(prefix):
             text = text[len(prefix) :]
         return ScriptError(text, file=self.filename, line=line, traceback=trace or None)
@@ -292,6 +310,8 @@ class LuaEngine:
                     table[k.encode() if isinstance(k, str) else k] = self.to_lua(v)
             return table
         if isinstance(value, list | tuple):
+            if not value:
+                return self._new_empty_array()
             table = self._new_table()
             null = self._null
             for i, v in enumerate(value, 1):
@@ -320,6 +340,8 @@ class LuaEngine:
     def _from_table(self, table: Any) -> Any:
         items = list(table.items())
         n = len(items)
+        if not n and self._is_empty_array(table):
+            return []
         if n and all(type(k) is int for k, _ in items):
             keys = sorted(k for k, _ in items)
             if keys[0] == 1 and keys[-1] == n:

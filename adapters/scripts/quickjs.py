@@ -54,7 +54,7 @@ class QuickJSVM:
         self._run(self._ctx.eval, (code,), remaining)
 
     def out_of_memory(self) -> bool:
-        usage = self._ctx.memory()
+        usage: dict[str, int] = self._ctx.memory()
         limit = usage.get("malloc_limit", -1)
         return 0 < limit < 2**62 and usage.get("malloc_size", 0) > limit * 0.95
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from llmspell.runtime import Annotations, Component, DataPart, ErrorCode, Invocation, LLMSpellError, Result, TextPart
+from llmspell.runtime import (
+    Annotations,
+    Component,
+    DataPart,
+    ErrorCode,
+    Invocation,
+    LLMSpellError,
+    Result,
+    TextPart,
+)
 
 Handler = Callable[[dict[str, Any]], Awaitable[Result]]
 
@@ -23,7 +32,11 @@ def tool(
 ) -> Component:
     """Declare a tool. `operations` maps each `operation` value to the fields it requires, which
     becomes `if/then` clauses so the schema itself names a missing field."""
-    schema: dict[str, Any] = {"type": "object", "properties": properties, "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         schema["required"] = required
     if operations:
@@ -33,11 +46,13 @@ def tool(
             "description": "What to do: " + ", ".join(operations),
         }
         schema["required"] = sorted({*(required or []), "operation"})
-        schema["allOf"] = [
+        conditions = [
             {"if": {"properties": {"operation": {"const": op}}}, "then": {"required": fields}}
             for op, fields in operations.items()
             if fields
         ]
+        if conditions:
+            schema["allOf"] = conditions
 
     async def call(inv: Invocation) -> Result:
         return await handler(inv.arguments)

@@ -13,11 +13,30 @@ NAME = "calculator"
 MAX_POWER = 10_000  # exponents beyond this are refused before they can eat the CPU
 
 FUNCTIONS: dict[str, Any] = {
-    "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin,
-    "acos": math.acos, "atan": math.atan, "atan2": math.atan2, "log": math.log, "log10": math.log10,
-    "log2": math.log2, "ln": math.log, "exp": math.exp, "abs": abs, "min": min, "max": max,
-    "round": round, "floor": math.floor, "ceil": math.ceil, "pow": pow, "factorial": math.factorial,
-    "hypot": math.hypot, "degrees": math.degrees, "radians": math.radians,
+    "sqrt": math.sqrt,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "atan2": math.atan2,
+    "log": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "ln": math.log,
+    "exp": math.exp,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "pow": pow,
+    "factorial": math.factorial,
+    "hypot": math.hypot,
+    "degrees": math.degrees,
+    "radians": math.radians,
 }
 CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
 
@@ -77,7 +96,12 @@ def component() -> Component:
         "(sqrt, sin, cos, tan, log, ln, exp, abs, min, max, round, floor, ceil, pow, factorial...) "
         "and constants pi, e, tau. Integer results stay integers.",
         {
-            "expression": {"type": "string", "minLength": 1, "maxLength": 10_000, "description": "e.g. '2 ** 10 + sqrt(16)'"},
+            "expression": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 10_000,
+                "description": "e.g. '2 ** 10 + sqrt(16)'",
+            },
             "variables": {
                 "type": "object",
                 "additionalProperties": {"type": "number"},

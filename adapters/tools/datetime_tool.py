@@ -18,7 +18,9 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise refuse(NAME, f"unknown time zone {name!r} (use IANA names like 'Europe/Paris')") from None
+        raise refuse(
+            NAME, f"unknown time zone {name!r} (use IANA names like 'Europe/Paris')"
+        ) from None
 
 
 def _parse(text: str, zone: str | None) -> datetime:
@@ -62,7 +64,12 @@ async def handle(args: dict[str, Any]) -> Result:
     if op == "diff":
         other = _parse(args["other"], zone)
         seconds = (other - value).total_seconds()
-        data = {"seconds": seconds, "minutes": seconds / 60, "hours": seconds / 3600, "days": seconds / 86400}
+        data = {
+            "seconds": seconds,
+            "minutes": seconds / 60,
+            "hours": seconds / 3600,
+            "days": seconds / 86400,
+        }
         return answer(f"{seconds:g} seconds", data)
     if op == "convert":
         result = value.astimezone(_zone(args["to"]))
@@ -78,7 +85,10 @@ def component() -> Component:
         "diff two instants, convert between IANA time zones. Naive times are read as UTC unless "
         "'timezone' says otherwise.",
         {
-            "datetime": {"type": "string", "description": "The instant to work on (ISO 8601 or free text)"},
+            "datetime": {
+                "type": "string",
+                "description": "The instant to work on (ISO 8601 or free text)",
+            },
             "other": {"type": "string", "description": "diff: the second instant"},
             "timezone": {"type": "string", "description": "Zone for now, and for naive inputs"},
             "to": {"type": "string", "description": "convert: target IANA zone"},
@@ -87,8 +97,14 @@ def component() -> Component:
         },
         handle,
         operations={
-            "now": [], "parse": ["datetime"], "format": ["datetime", "format"],
-            "add": ["datetime"], "diff": ["datetime", "other"], "convert": ["datetime", "to"],
+            "now": [],
+            "parse": ["datetime"],
+            "format": ["datetime", "format"],
+            "add": ["datetime"],
+            "diff": ["datetime", "other"],
+            "convert": ["datetime", "to"],
         },
-        annotations=Annotations(read_only=True, idempotent=False, destructive=False, open_world=False),
+        annotations=Annotations(
+            read_only=True, idempotent=False, destructive=False, open_world=False
+        ),
     )

@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from llmspell.runtime import Annotations, Component, Result
@@ -15,25 +16,41 @@ from ._common import PURE, answer, refuse, tool
 from .files import Roots
 
 UUID_VERSIONS = [1, 4, 5, *([7] if hasattr(uuid, "uuid7") else [])]
-NAMESPACES = {"dns": uuid.NAMESPACE_DNS, "url": uuid.NAMESPACE_URL, "oid": uuid.NAMESPACE_OID, "x500": uuid.NAMESPACE_X500}
+NAMESPACES = {
+    "dns": uuid.NAMESPACE_DNS,
+    "url": uuid.NAMESPACE_URL,
+    "oid": uuid.NAMESPACE_OID,
+    "x500": uuid.NAMESPACE_X500,
+}
 ALGORITHMS = ["md5", "sha1", "sha256", "sha512"]
 
 
 async def make_uuids(args: dict[str, Any]) -> Result:
-    version, count, fmt = args.get("version", 4), args.get("count", 1), args.get("format", "hyphenated")
+    version, count, fmt = (
+        args.get("version", 4),
+        args.get("count", 1),
+        args.get("format", "hyphenated"),
+    )
     if version == 5:
         namespace_arg = args.get("namespace", "dns")
         try:
             namespace = NAMESPACES.get(namespace_arg) or uuid.UUID(namespace_arg)
         except ValueError:
-            raise refuse("uuid-generator", f"namespace {namespace_arg!r} is not dns/url/oid/x500 or a UUID") from None
+            raise refuse(
+                "uuid-generator", f"namespace {namespace_arg!r} is not dns/url/oid/x500 or a UUID"
+            ) from None
         if "name" not in args:
             raise refuse("uuid-generator", "version 5 needs 'name'")
         made = [uuid.uuid5(namespace, args["name"])] * count
     else:
         maker = {1: uuid.uuid1, 4: uuid.uuid4, 7: getattr(uuid, "uuid7", uuid.uuid4)}[version]
         made = [maker() for _ in range(count)]
-    render = {"hyphenated": str, "simple": lambda u: u.hex, "urn": lambda u: u.urn}[fmt]
+    renderers: dict[str, Callable[[uuid.UUID], str]] = {
+        "hyphenated": str,
+        "simple": lambda u: u.hex,
+        "urn": lambda u: u.urn,
+    }
+    render = renderers[fmt]
     out = [render(u) for u in made]
     return answer("\n".join(out), {"uuids": out, "version": version})
 
@@ -47,12 +64,21 @@ def uuid_component() -> Component:
         {
             "version": {"type": "integer", "enum": UUID_VERSIONS, "default": 4},
             "count": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1},
-            "format": {"type": "string", "enum": ["hyphenated", "simple", "urn"], "default": "hyphenated"},
-            "namespace": {"type": "string", "description": "For version 5: dns, url, oid, x500 or a UUID"},
+            "format": {
+                "type": "string",
+                "enum": ["hyphenated", "simple", "urn"],
+                "default": "hyphenated",
+            },
+            "namespace": {
+                "type": "string",
+                "description": "For version 5: dns, url, oid, x500 or a UUID",
+            },
             "name": {"type": "string", "description": "For version 5: the name to hash"},
         },
         make_uuids,
-        annotations=Annotations(read_only=True, idempotent=False, destructive=False, open_world=False),
+        annotations=Annotations(
+            read_only=True, idempotent=False, destructive=False, open_world=False
+        ),
     )
 
 
@@ -98,11 +124,17 @@ async def transcode(args: dict[str, Any]) -> Result:
     text: str = args["input"]
     if args["operation"] == "encode":
         raw = text.encode("utf-8")
-        out = (base64.urlsafe_b64encode(raw) if variant == "url_safe" else base64.b64encode(raw)).decode("ascii")
+        out = (
+            base64.urlsafe_b64encode(raw) if variant == "url_safe" else base64.b64encode(raw)
+        ).decode("ascii")
         return answer(out, {"result": out, "variant": variant})
     padded = text.strip() + "=" * (-len(text.strip()) % 4)
     try:
-        raw = base64.urlsafe_b64decode(padded) if variant == "url_safe" else base64.b64decode(padded, validate=True)
+        raw = (
+            base64.urlsafe_b64decode(padded)
+            if variant == "url_safe"
+            else base64.b64decode(padded, validate=True)
+        )
     except (binascii.Error, ValueError) as exc:
         raise refuse("base64-encoder", f"input is not valid {variant} base64: {exc}") from None
     try:
@@ -110,7 +142,9 @@ async def transcode(args: dict[str, Any]) -> Result:
         return answer(decoded, {"result": decoded, "variant": variant, "binary": False})
     except UnicodeDecodeError:
         hexed = raw.hex()
-        return answer(hexed, {"result": hexed, "variant": variant, "binary": True, "encoding": "hex"})
+        return answer(
+            hexed, {"result": hexed, "variant": variant, "binary": True, "encoding": "hex"}
+        )
 
 
 def base64_component() -> Component:

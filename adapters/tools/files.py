@@ -67,7 +67,13 @@ def _read(tool_name: str, target: Path, shown: str, limit: int) -> bytes:
 
 def _stat(path: Path, shown: str) -> dict[str, Any]:
     st = path.stat()
-    kind = "directory" if stat_mod.S_ISDIR(st.st_mode) else "file" if stat_mod.S_ISREG(st.st_mode) else "other"
+    kind = (
+        "directory"
+        if stat_mod.S_ISDIR(st.st_mode)
+        else "file"
+        if stat_mod.S_ISREG(st.st_mode)
+        else "other"
+    )
     return {
         "path": shown,
         "type": kind,
@@ -94,16 +100,29 @@ def _sync_op(op: str, target: Path, args: dict[str, Any], roots: Roots) -> Resul
                 target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("ab" if op == "append" else "wb") as fh:
                 fh.write(content)
-            return answer(f"{'appended' if op == 'append' else 'wrote'} {len(content)} bytes to {shown}", {"path": shown, "bytes": len(content)})
+            return answer(
+                f"{'appended' if op == 'append' else 'wrote'} {len(content)} bytes to {shown}",
+                {"path": shown, "bytes": len(content)},
+            )
         if op == "list":
             if not target.is_dir():
                 raise refuse(NAME, f"{shown!r} is not a directory")
             walker = target.rglob("*") if args.get("recursive") else target.iterdir()
             entries = sorted(
-                ({"name": str(p.relative_to(target)), "type": "directory" if p.is_dir() else "file", "size": p.stat().st_size if p.is_file() else 0} for p in walker),
+                (
+                    {
+                        "name": str(p.relative_to(target)),
+                        "type": "directory" if p.is_dir() else "file",
+                        "size": p.stat().st_size if p.is_file() else 0,
+                    }
+                    for p in walker
+                ),
                 key=lambda e: e["name"],
             )
-            return answer("\n".join(e["name"] + ("/" if e["type"] == "directory" else "") for e in entries), {"path": shown, "entries": entries})
+            return answer(
+                "\n".join(f"{e['name']}{'/' if e['type'] == 'directory' else ''}" for e in entries),
+                {"path": shown, "entries": entries},
+            )
         if op == "stat":
             info = _stat(target, shown)
             return answer(f"{info['type']} {info['size']} bytes", info)
@@ -115,7 +134,9 @@ def _sync_op(op: str, target: Path, args: dict[str, Any], roots: Roots) -> Resul
             return answer(f"created {shown}", {"path": shown})
         if op == "delete":
             if target in roots.paths:
-                raise LLMSpellError(ErrorCode.DENIED, f"{NAME}: refusing to delete an allowed root ({shown!r})")
+                raise LLMSpellError(
+                    ErrorCode.DENIED, f"{NAME}: refusing to delete an allowed root ({shown!r})"
+                )
             if target.is_dir() and not target.is_symlink():
                 if args.get("recursive"):
                     shutil.rmtree(target)
@@ -134,8 +155,12 @@ def _sync_op(op: str, target: Path, args: dict[str, Any], roots: Roots) -> Resul
         raise refuse(NAME, f"a parent of {shown!r} is not a directory") from None
     except OSError as exc:
         if exc.errno == 39:  # ENOTEMPTY
-            raise refuse(NAME, f"{shown!r} is not empty; pass recursive = true to delete it") from None
-        raise LLMSpellError(ErrorCode.COMPONENT_FAILED, f"{NAME}: {op} {shown!r}: {os.strerror(exc.errno or 0)}") from None
+            raise refuse(
+                NAME, f"{shown!r} is not empty; pass recursive = true to delete it"
+            ) from None
+        raise LLMSpellError(
+            ErrorCode.COMPONENT_FAILED, f"{NAME}: {op} {shown!r}: {os.strerror(exc.errno or 0)}"
+        ) from None
     raise refuse(NAME, f"unknown operation {op!r}")
 
 
@@ -150,17 +175,36 @@ def component(roots: Roots) -> Component:
         "Reads, writes, appends, lists, stats, checks, creates and deletes files and directories, "
         "confined to the allowed roots (the working directory unless configured).",
         {
-            "path": {"type": "string", "minLength": 1, "description": "Relative to the first allowed root, or absolute inside one"},
+            "path": {
+                "type": "string",
+                "minLength": 1,
+                "description": "Relative to the first allowed root, or absolute inside one",
+            },
             "content": {"type": "string", "description": "For write and append"},
             "encoding": {"type": "string", "default": "utf-8"},
-            "recursive": {"type": "boolean", "description": "list: walk subdirectories; mkdir: create parents; delete: remove a non-empty directory"},
-            "create_dirs": {"type": "boolean", "description": "write/append: create missing parent directories"},
+            "recursive": {
+                "type": "boolean",
+                "description": "list: walk subdirectories; mkdir: create parents; "
+                "delete: remove a non-empty directory",
+            },
+            "create_dirs": {
+                "type": "boolean",
+                "description": "write/append: create missing parent directories",
+            },
         },
         handle,
         required=["path"],
         operations={
-            "read": [], "write": ["content"], "append": ["content"], "list": [],
-            "stat": [], "exists": [], "mkdir": [], "delete": [],
+            "read": [],
+            "write": ["content"],
+            "append": ["content"],
+            "list": [],
+            "stat": [],
+            "exists": [],
+            "mkdir": [],
+            "delete": [],
         },
-        annotations=Annotations(read_only=False, destructive=True, idempotent=False, open_world=False),
+        annotations=Annotations(
+            read_only=False, destructive=True, idempotent=False, open_world=False
+        ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from llmspell.runtime import Component, Result
@@ -23,10 +24,14 @@ def _camel(words: list[str]) -> str:
 
 async def manipulate(args: dict[str, Any]) -> Result:
     op, text = args["operation"], args["text"]
-    simple = {
-        "uppercase": str.upper, "lowercase": str.lower, "titlecase": str.title,
-        "trim": str.strip, "reverse": lambda t: t[::-1],
-        "snake_case": lambda t: "_".join(_words(t)), "kebab_case": lambda t: "-".join(_words(t)),
+    simple: dict[str, Callable[[str], str]] = {
+        "uppercase": str.upper,
+        "lowercase": str.lower,
+        "titlecase": str.title,
+        "trim": str.strip,
+        "reverse": lambda t: t[::-1],
+        "snake_case": lambda t: "_".join(_words(t)),
+        "kebab_case": lambda t: "-".join(_words(t)),
         "camel_case": lambda t: _camel(_words(t)),
     }
     if op in simple:
@@ -38,7 +43,9 @@ async def manipulate(args: dict[str, Any]) -> Result:
             try:
                 out, n = re.subn(pattern, replacement, text)
             except re.error as exc:
-                raise refuse("text-manipulator", f"bad regular expression {pattern!r}: {exc}") from None
+                raise refuse(
+                    "text-manipulator", f"bad regular expression {pattern!r}: {exc}"
+                ) from None
         else:
             n = text.count(pattern) if pattern else 0
             out = text.replace(pattern, replacement) if pattern else text
@@ -48,8 +55,15 @@ async def manipulate(args: dict[str, Any]) -> Result:
         parts = text.split(sep) if sep else text.split()
         return answer("\n".join(parts), {"result": parts, "count": len(parts)})
     if op == "count":
-        counts = {"characters": len(text), "words": len(text.split()), "lines": len(text.splitlines())}
-        return answer(f"{counts['characters']} characters, {counts['words']} words, {counts['lines']} lines", counts)
+        counts = {
+            "characters": len(text),
+            "words": len(text.split()),
+            "lines": len(text.splitlines()),
+        }
+        return answer(
+            f"{counts['characters']} characters, {counts['words']} words, {counts['lines']} lines",
+            counts,
+        )
     if op == "truncate":
         length, suffix = args["length"], args.get("suffix", "...")
         out = text if len(text) <= length else text[: max(length - len(suffix), 0)] + suffix
@@ -66,17 +80,35 @@ def text_component() -> Component:
             "text": {"type": "string"},
             "pattern": {"type": "string", "description": "replace: what to find"},
             "replacement": {"type": "string", "description": "replace: what to put instead"},
-            "regex": {"type": "boolean", "description": "replace: treat pattern as a regular expression"},
-            "separator": {"type": "string", "description": "split: separator (default: whitespace)"},
+            "regex": {
+                "type": "boolean",
+                "description": "replace: treat pattern as a regular expression",
+            },
+            "separator": {
+                "type": "string",
+                "description": "split: separator (default: whitespace)",
+            },
             "length": {"type": "integer", "minimum": 0, "description": "truncate: maximum length"},
-            "suffix": {"type": "string", "description": "truncate: appended when cut (default ...)"},
+            "suffix": {
+                "type": "string",
+                "description": "truncate: appended when cut (default ...)",
+            },
         },
         manipulate,
         required=["text"],
         operations={
-            "uppercase": [], "lowercase": [], "titlecase": [], "snake_case": [], "camel_case": [],
-            "kebab_case": [], "trim": [], "replace": ["pattern"], "split": [], "count": [],
-            "reverse": [], "truncate": ["length"],
+            "uppercase": [],
+            "lowercase": [],
+            "titlecase": [],
+            "snake_case": [],
+            "camel_case": [],
+            "kebab_case": [],
+            "trim": [],
+            "replace": ["pattern"],
+            "split": [],
+            "count": [],
+            "reverse": [],
+            "truncate": ["length"],
         },
         annotations=PURE,
     )
@@ -113,15 +145,28 @@ async def process(args: dict[str, Any]) -> Result:
         try:
             cls.check_schema(schema)
         except SchemaError as exc:
-            raise refuse("json-processor", f"'schema' is not a valid JSON Schema: {exc.message}") from None
+            raise refuse(
+                "json-processor", f"'schema' is not a valid JSON Schema: {exc.message}"
+            ) from None
         errors = [
             {"path": "/".join(str(p) for p in e.absolute_path), "message": e.message}
-            for e in sorted(cls(schema).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+            for e in sorted(
+                cls(schema).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))
+            )
         ]
-        text = "valid" if not errors else "; ".join(f"{e['path'] or '(root)'}: {e['message']}" for e in errors)
+        text = (
+            "valid"
+            if not errors
+            else "; ".join(f"{e['path'] or '(root)'}: {e['message']}" for e in errors)
+        )
         return answer(text, {"valid": not errors, "errors": errors})
     if op == "format":
-        out = json.dumps(doc, indent=args.get("indent", 2), ensure_ascii=False, sort_keys=bool(args.get("sort_keys")))
+        out = json.dumps(
+            doc,
+            indent=args.get("indent", 2),
+            ensure_ascii=False,
+            sort_keys=bool(args.get("sort_keys")),
+        )
         return answer(out, {"result": out})
     if op == "minify":
         out = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

@@ -1,1 +1,0 @@
-"""LLM providers behind one narrow interface, chosen by `provider/model`."""
