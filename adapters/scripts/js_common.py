@@ -10,8 +10,8 @@ calls that really wait finish as Tasks whose answers are settled in the next bat
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import functools
 import itertools
 import json
