@@ -11,7 +11,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
 from llmspell.runtime import ErrorCode, LLMSpellError
@@ -172,6 +171,8 @@ def _load(target: str) -> EngineFactory:
 
 
 def available_engines() -> dict[str, str]:
+    from importlib.metadata import entry_points  # ~10 ms: only when looking past the built-ins
+
     found = dict(BUILTIN_ENGINES)
     for ep in entry_points(group="llmspell.engines"):
         found.setdefault(ep.name, ep.value)
@@ -181,7 +182,7 @@ def available_engines() -> dict[str, str]:
 def engine_factory(name: str) -> EngineFactory:
     """Resolve an engine by name; the import happens here so unused engines cost nothing."""
     name = ALIASES.get(name, name)
-    engines = available_engines()
+    engines = BUILTIN_ENGINES if name in BUILTIN_ENGINES else available_engines()
     if name not in engines:
         raise ValueError(f"unknown engine {name!r}; available: {', '.join(sorted(engines))}")
     try:

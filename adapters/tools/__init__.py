@@ -1,4 +1,8 @@
-"""Built-in tools: each a catalog component with a real JSON Schema, validated before it runs."""
+"""Built-in tools: each a catalog component with a real JSON Schema, validated before it runs.
+
+Every `llmspell run` registers them all, so their modules import heavy dependencies (simpleeval,
+jmespath, dateutil, zoneinfo, hashlib...) inside the handlers that need them: start-up stays small.
+"""
 
 from __future__ import annotations
 

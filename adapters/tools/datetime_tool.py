@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime import Annotations, Component, Result
 
 from ._common import answer, refuse, tool
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 NAME = "date-time-handler"
 UNITS = ["weeks", "days", "hours", "minutes", "seconds", "milliseconds"]
 
 
 def _zone(name: str) -> ZoneInfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +91,9 @@ def hash_component(roots: Roots) -> Component:
             data = args["input"].encode("utf-8")
         else:
             raise refuse("hash-calculator", "'input' or 'file' is required")
+        import hashlib
+        import hmac
+
         raw = hashlib.new(algorithm, data).digest()
         value = raw.hex() if encoding == "hex" else base64.b64encode(raw).decode("ascii")
         out: dict[str, Any] = {"algorithm": algorithm, "encoding": encoding, "digest": value}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import stat as stat_mod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -139,6 +138,8 @@ def _sync_op(op: str, target: Path, args: dict[str, Any], roots: Roots) -> Resul
                 )
             if target.is_dir() and not target.is_symlink():
                 if args.get("recursive"):
+                    import shutil
+
                     shutil.rmtree(target)
                 else:
                     target.rmdir()
