@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     COMPONENT_FAILED = "component_failed"
     SCRIPT_ERROR = "script_error"
     MEMORY_LIMIT = "memory_limit"
+    NOT_CONFIGURED = "not_configured"
+    PROVIDER_ERROR = "provider_error"
 
 
 class LLMSpellError(Exception):

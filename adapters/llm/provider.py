@@ -1,0 +1,74 @@
+"""The provider interface (as httpx's transport is for HTTP) and the shared error mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from llmspell.runtime import ErrorCode, LLMSpellError
+
+from .spec import ModelSpec
+from .types import Capabilities, ChatRequest, Completion, StreamEvent
+
+
+class Provider(Protocol):
+    spec: ModelSpec
+    capabilities: Capabilities
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+    async def aclose(self) -> None: ...
+
+
+def api_key(spec: ModelSpec) -> str | None:
+    """The key from the config, else the environment; a missing required key is a clear error."""
+    env = spec.api_key_env or spec.preset.api_key_env
+    key = spec.api_key or (os.environ.get(env) if env else None)
+    if not key and spec.preset.needs_key and not spec.base_url:
+        raise LLMSpellError(
+            ErrorCode.NOT_CONFIGURED,
+            f"{spec.label}: no API key; set {env} in the environment or api_key in the config",
+            data={"provider": spec.provider, "model": spec.model, "env": env},
+        )
+    return key
+
+
+def require(spec: ModelSpec, capabilities: Capabilities, request: ChatRequest) -> None:
+    """Refuse what the provider cannot do, naming the capability, before any request is sent."""
+    missing = []
+    if request.tools and not capabilities.tools:
+        missing.append("tools")
+    if any(m.images for m in request.messages) and not capabilities.images:
+        missing.append("images")
+    if request.json_mode and not capabilities.json_mode:
+        missing.append("json_mode")
+    if missing:
+        raise LLMSpellError(
+            ErrorCode.INVALID_ARGUMENTS,
+            f"{spec.label} does not support {', '.join(missing)}",
+            data={"provider": spec.provider, "model": spec.model, "missing": missing},
+        )
+
+
+def provider_error(spec: ModelSpec, message: str, *, status: int | None = None) -> LLMSpellError:
+    where = f" (HTTP {status})" if status else ""
+    return LLMSpellError(
+        ErrorCode.PROVIDER_ERROR,
+        f"{spec.label}: {message}{where}",
+        data={
+            "provider": spec.provider,
+            "model": spec.model,
+            **({"status": status} if status else {}),
+        },
+    )
+
+
+def timeout_error(spec: ModelSpec) -> LLMSpellError:
+    return LLMSpellError(
+        ErrorCode.TIMEOUT,
+        f"{spec.label}: no answer within {spec.timeout:g} s",
+        data={"provider": spec.provider, "model": spec.model},
+    )

@@ -1,0 +1,104 @@
+"""Model specifiers: `provider/model` or the full form, accepted the same from every front end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from llmspell.runtime import ErrorCode, LLMSpellError
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPreset:
+    """How to reach a provider: its wire format, default endpoint and key variable."""
+
+    kind: str  # "openai" | "anthropic" | "ollama" | "offline": which adapter speaks to it
+    base_url: str | None = None
+    api_key_env: str | None = None
+    needs_key: bool = True
+
+
+PROVIDERS: dict[str, ProviderPreset] = {
+    "openai": ProviderPreset("openai", None, "OPENAI_API_KEY"),
+    "anthropic": ProviderPreset("anthropic", None, "ANTHROPIC_API_KEY"),
+    # Ollama through its OpenAI-compatible endpoint: same SDK, same retries, same tool calls.
+    "ollama": ProviderPreset("openai", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", needs_key=False),
+    "groq": ProviderPreset("openai", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
+    "openrouter": ProviderPreset("openai", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
+    "together": ProviderPreset("openai", "https://api.together.xyz/v1", "TOGETHER_API_KEY"),
+    "mistral": ProviderPreset("openai", "https://api.mistral.ai/v1", "MISTRAL_API_KEY"),
+    "deepseek": ProviderPreset("openai", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY"),
+    "vllm": ProviderPreset("openai", "http://127.0.0.1:8000/v1", "VLLM_API_KEY", needs_key=False),
+    "lmstudio": ProviderPreset(
+        "openai", "http://127.0.0.1:1234/v1", "LMSTUDIO_API_KEY", needs_key=False
+    ),
+    "offline": ProviderPreset("offline", None, None, needs_key=False),
+}
+
+_FIELDS = {
+    "provider",
+    "model",
+    "base_url",
+    "api_key_env",
+    "api_key",
+    "temperature",
+    "max_tokens",
+    "timeout",
+    "max_retries",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    provider: str
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    """Only from configuration, never from a script file; kept out of repr so it is never logged."""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    timeout: float = 60.0
+    max_retries: int = 2
+
+    @property
+    def preset(self) -> ProviderPreset:
+        return PROVIDERS[self.provider]
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+    def with_overrides(self, **changes: Any) -> ModelSpec:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _bad(message: str) -> LLMSpellError:
+    known = ", ".join(sorted(PROVIDERS))
+    return LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"{message}; known providers: {known}")
+
+
+def parse_model(value: Any) -> ModelSpec:
+    """Parse `"provider/model"` or `{provider=, model=, ...}` (a model may itself contain '/')."""
+    if isinstance(value, ModelSpec):
+        return value
+    if isinstance(value, str):
+        provider, sep, model = value.partition("/")
+        if not sep or not provider or not model:
+            raise _bad(f"malformed model specifier {value!r}: expected 'provider/model'")
+        fields: dict[str, Any] = {"provider": provider, "model": model}
+    elif isinstance(value, dict):
+        unknown = set(value) - _FIELDS
+        if unknown:
+            raise _bad(f"unknown model option(s) {', '.join(sorted(unknown))}")
+        fields = dict(value)
+        if isinstance(fields.get("model"), str) and "provider" not in fields:
+            return parse_model(fields.pop("model")).with_overrides(**fields)
+    else:
+        raise _bad(f"a model is 'provider/model' or a table, not {type(value).__name__}")
+    provider, model = fields.get("provider"), fields.get("model")
+    if not isinstance(provider, str) or not isinstance(model, str) or not model:
+        raise _bad("a model needs both provider and model")
+    if provider not in PROVIDERS:
+        raise _bad(f"unknown provider {provider!r} in {provider}/{model}")
+    return ModelSpec(**fields)
