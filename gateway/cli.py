@@ -109,9 +109,14 @@ def _run(ns: argparse.Namespace) -> int:
     limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
     async def go() -> None:
-        await load_script(
-            _runtime(ns.allow_root), ns.file, engine=ns.engine, limits=limits, args=ns.script_args
-        )
+        loaded = None
+        try:
+            loaded = await load_script(
+                _runtime(ns.allow_root), ns.file, engine=ns.engine, limits=limits, args=ns.script_args
+            )
+        finally:
+            if loaded is not None:
+                await loaded.aclose()
 
     try:
         asyncio.run(go())

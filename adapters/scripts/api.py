@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import (
@@ -25,9 +26,12 @@ from llmspell.runtime import (
 )
 from llmspell.runtime.schema import CompiledSchema, InvalidSchema
 
-from .engine import ApiSpec, HostFunction, ScriptFunction
+from .engine import ApiSpec, Builder, HostFunction, HostObject, ScriptFunction
 
 Writer = Callable[[str], None]
+AGENT_FIELDS = (
+    "name", "model", "system_prompt", "tools", "description", "max_steps", "temperature", "max_tokens",
+)
 
 
 def _stdout(text: str) -> None:
@@ -56,6 +60,9 @@ class ScriptHost:
     log_level: int = 20
     defined: list[str] = field(default_factory=list)
     """Components this script registered, so a reload can take them back."""
+    roots: Sequence[Path] | None = None
+    """Where files may be read from (agent images); default the working directory."""
+    agents: dict[int, Any] = field(default_factory=dict)
 
     def spec(self) -> ApiSpec:
         return ApiSpec(
@@ -81,6 +88,7 @@ class ScriptHost:
                     "unregister": sync(self.runtime.hooks.unregister),
                 },
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
+                "Agent": {"create": sync(self.agent_create)},
                 "Log": {
                     "debug": notify(lambda *m: self.log(10, "DEBUG", m)),
                     "info": notify(lambda *m: self.log(20, "INFO", m)),
@@ -90,6 +98,13 @@ class ScriptHost:
             },
             functions={"print": notify(self.print), "sleep": async_(sleep)},
             values={"ARGS": list(self.args)},
+            types={
+                "Agent": {
+                    "execute": async_(self.agent_execute),
+                    "stream": HostFunction(self.agent_stream, is_async=True, stream=True),
+                }
+            },
+            builders={"Agent": Builder(AGENT_FIELDS, "create")},
         )
 
     # -- Tool ---------------------------------------------------------------------------------
@@ -141,6 +156,56 @@ class ScriptHost:
         if name not in self.defined:
             self.defined.append(name)
         return str(name)
+
+    # -- Agent ----------------------------------------------------------------------------------
+
+    def agent_create(self, spec: Any) -> HostObject:
+        from llmspell.adapters.llm.agent import Agent, AgentSpec
+        from llmspell.adapters.tools.files import Roots
+
+        _need(isinstance(spec, dict), "Agent.create{...} takes a table/object")
+        roots = Roots.of(self.roots)
+
+        async def load_image(path: str) -> bytes:
+            return await roots.read_bytes("agent", path)
+
+        agent = Agent(AgentSpec.from_plain(spec), self.runtime.pipeline, load_image=load_image)
+        name = agent.spec.name
+        self.runtime.catalog.register(agent.component(), replace=name in self.defined)
+        if name not in self.defined:
+            self.defined.append(name)
+        ref = len(self.agents) + 1
+        self.agents[ref] = agent
+        return HostObject("Agent", ref, {"name": name, "model": agent.spec.model.label})
+
+    def _agent_input(self, ref: Any, value: Any) -> tuple[Any, str, list[Any]]:
+        agent = self.agents.get(ref)
+        _need(agent is not None, "not an agent: call methods on what Agent.create returned")
+        if isinstance(value, str):
+            return agent, value, []
+        _need(isinstance(value, dict) and isinstance(value.get("text"), str), "agent input is a string or {text=..., images=...}")
+        images = value.get("images") or []
+        _need(isinstance(images, list), "images is a list of file paths, bytes or URLs")
+        return agent, value["text"], images
+
+    async def agent_execute(self, ref: Any, value: Any) -> dict[str, Any]:
+        agent, text, images = self._agent_input(ref, value)
+        reply = await agent.execute(text, images)
+        return dict(reply.to_plain())
+
+    async def agent_stream(self, ref: Any, value: Any, callback: Any) -> dict[str, Any]:
+        agent, text, images = self._agent_input(ref, value)
+        _need(isinstance(callback, ScriptFunction), "stream(input, fn): fn must be a function")
+
+        async def on_chunk(chunk: str) -> None:
+            await callback.engine.call(callback, chunk)
+
+        reply = await agent.execute(text, images, on_chunk=on_chunk)
+        return dict(reply.to_plain())
+
+    async def aclose(self) -> None:
+        for agent in self.agents.values():
+            await agent.aclose()
 
     # -- State, Event, Hook ---------------------------------------------------------------------
 

@@ -30,6 +30,28 @@ class HostFunction:
     notify: bool = False
     """Fire-and-forget (print, Log): returns nothing and cannot fail, so an engine may deliver it
     later, in order, without making the script wait."""
+    stream: bool = False
+    """The last argument is a chunk callback. Lua passes a function; JS gets an async iterator
+    of the chunks instead (whose `result` promise holds the return value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostObject:
+    """A host object handed to a script: plain fields plus the methods of its type. Methods are
+    called with the object's `ref` first (`agent:execute(x)` -> `Agent#execute(ref, x)`)."""
+
+    type: str
+    ref: int
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Builder:
+    """`NS.builder()`: a script-side object whose setters record fields and whose `build()` calls
+    `NS.<build>(fields)`. Built in each engine without a host call, so chaining stays synchronous."""
+
+    fields: tuple[str, ...]
+    build: str
 
 
 @dataclass(slots=True)
@@ -40,6 +62,10 @@ class ApiSpec:
     namespaces: dict[str, dict[str, HostFunction]] = field(default_factory=dict)
     functions: dict[str, HostFunction] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    types: dict[str, dict[str, HostFunction]] = field(default_factory=dict)
+    """Methods of HostObject types, by type name."""
+    builders: dict[str, Builder] = field(default_factory=dict)
+    """Namespaces that get a `builder()`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from typing import Any, Literal, Protocol
 from llmspell.runtime import ErrorCode, LLMSpellError
 
 from . import eager
-from .engine import ApiSpec, Deadline, HostFunction, Limits, ScriptError, memory_error
+from .engine import ApiSpec, Deadline, HostFunction, HostObject, Limits, ScriptError, memory_error
 
 BRIDGE = "__llmspell_bridge"
 
@@ -78,6 +78,10 @@ def install_expression(api: ApiSpec) -> str:
         },
         "functions": {name: {"notify": hf.notify} for name, hf in api.functions.items()},
         "values": api.values,
+        "types": {
+            t: {name: {"stream": hf.stream} for name, hf in methods.items()} for t, methods in api.types.items()
+        },
+        "builders": {ns: {"fields": list(b.fields), "build": b.build} for ns, b in api.builders.items()},
     }
     return f"({prelude().rstrip().rstrip(';')})({json.dumps(json.dumps(shape))})"
 
@@ -87,6 +91,8 @@ def _tag(value: Any) -> Any:
         return {"$bytes": base64.b64encode(value).decode("ascii")}
     if isinstance(value, JSFunction):
         return {"$fn": value.id}
+    if isinstance(value, HostObject):
+        return {"$obj": value.type, "$ref": value.ref, "fields": value.fields}
     raise TypeError(f"cannot pass a {type(value).__name__} to JavaScript")
 
 
@@ -138,6 +144,7 @@ class JSEngine:
             f"{ns}.{n}": hf for ns, fns in api.namespaces.items() for n, hf in fns.items()
         }
         self._fns.update(api.functions)
+        self._fns.update({f"{t}#{m}": hf for t, methods in api.types.items() for m, hf in methods.items()})
         self._tokens = itertools.count(1)
         self._waiters: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._tasks: dict[int, asyncio.Future[Any]] = {}

@@ -14,6 +14,8 @@
   const fns = [];
   const fnIds = new Map();
   const pending = new Map();
+  const refs = new WeakMap();
+  const protos = {};
   let queue = [];
   let nextId = 1;
 
@@ -68,6 +70,11 @@
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       if (typeof value.$fn === "number") return fns[value.$fn];
       if (typeof value.$bytes === "string") return __llmspell_b64decode(value.$bytes);
+      if (typeof value.$obj === "string") {
+        const obj = Object.assign(Object.create(protos[value.$obj] || null), value.fields);
+        refs.set(obj, value.$ref);
+        return obj;
+      }
     }
     return value;
   }
@@ -111,6 +118,49 @@
     };
   }
 
+  // A streaming method: the host gets a chunk callback; the script gets an async iterator of
+  // the chunks, whose `result` promise holds what the method returned.
+  function __llmspell_stream_stub(name) {
+    return function __llmspell_stream(...args) {
+      const chunks = [];
+      let wake = null;
+      let finished = false;
+      let failure = null;
+      const notify = () => {
+        if (wake) {
+          const w = wake;
+          wake = null;
+          w();
+        }
+      };
+      const result = __llmspell_request(name, [refs.get(this), ...args, (c) => { chunks.push(c); notify(); }], new Error());
+      result.then(() => { finished = true; notify(); }, (e) => { failure = e; finished = true; notify(); });
+      return {
+        result,
+        [Symbol.asyncIterator]() { return this; },
+        async next() {
+          while (chunks.length === 0 && !finished) await new Promise((r) => { wake = r; });
+          if (chunks.length) return { value: chunks.shift(), done: false };
+          if (failure) throw failure;
+          return { value: undefined, done: true };
+        },
+      };
+    };
+  }
+
+  for (const type of Object.keys(spec.types)) {
+    const proto = {};
+    for (const m of Object.keys(spec.types[type])) {
+      const name = type + "#" + m;
+      proto[m] = spec.types[type][m].stream
+        ? __llmspell_stream_stub(name)
+        : function __llmspell_method(...args) {
+            return __llmspell_request(name, [refs.get(this), ...args], new Error());
+          };
+    }
+    protos[type] = proto;
+  }
+
   for (const ns of Object.keys(spec.namespaces)) {
     const target = ns === "JSON" ? JSON : {};
     const members = spec.namespaces[ns];
@@ -123,6 +173,16 @@
     globalThis[fname] = __llmspell_stub(fname, spec.functions[fname].notify);
   }
   for (const vname of Object.keys(spec.values)) globalThis[vname] = spec.values[vname];
+  for (const ns of Object.keys(spec.builders)) {
+    const { fields, build } = spec.builders[ns];
+    globalThis[ns].builder = function __llmspell_builder() {
+      const data = {};
+      const b = {};
+      for (const f of fields) b[f] = (v) => { data[f] = v; return b; };
+      b.build = () => globalThis[ns][build](data);
+      return b;
+    };
+  }
 
   // JSON.encode/decode run here, synchronously, with the host's canonical form (sorted keys).
   function __llmspell_canonical(value) {

@@ -25,6 +25,10 @@ class LoadedScript:
     value: Any = None
     """What the main chunk returned."""
 
+    async def aclose(self) -> None:
+        """Release what the script opened (provider connections) without unregistering it."""
+        await self.host.aclose()
+
     def unload(self) -> None:
         """Take back the components the script defined and release its engine."""
         for name in self.host.defined:
@@ -64,6 +68,10 @@ async def load_script(
     eng, host = create_engine(
         runtime, path, engine=engine, limits=limits, args=args, stdout=stdout, stderr=stderr
     )
-    source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
-    value = await eng.run(source, path)
+    try:
+        source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+        value = await eng.run(source, path)
+    except BaseException:
+        await host.aclose()
+        raise
     return LoadedScript(path, eng, host, value)

@@ -17,7 +17,16 @@ from llmspell.runtime import LLMSpellError
 from lupa import lua54
 
 from . import eager
-from .engine import ApiSpec, Deadline, HostFunction, Limits, ScriptError, locate, memory_error
+from .engine import (
+    ApiSpec,
+    Deadline,
+    HostFunction,
+    HostObject,
+    Limits,
+    ScriptError,
+    locate,
+    memory_error,
+)
 
 # Instructions between two deadline checks: cheap enough to be invisible (<2% on tight loops),
 # frequent enough that an infinite loop stops within milliseconds of its deadline.
@@ -118,13 +127,45 @@ collectgarbage = function(opt, ...)
   error("collectgarbage('" .. tostring(opt) .. "') is not available in the sandbox", 2)
 end
 
+-- Host objects: a table of fields whose methods pass the object's host ref first.
+local refs = setmetatable({}, {__mode = "k"})
+local metatables = {}
+local function define_type(name, methods)
+  local index = {}
+  for m, f in pairs(methods) do
+    index[m] = function(self, ...)
+      local ref = refs[self]
+      if ref == nil then error(name .. "." .. m .. " is a method: call it with ':'", 2) end
+      return f(ref, ...)
+    end
+  end
+  metatables[name] = {__index = index, __name = name}
+end
+local function make_object(name, ref, fields)
+  local obj = setmetatable(fields, metatables[name])
+  refs[obj] = ref
+  return obj
+end
+-- NS.builder(): setters record fields, build() hands them to NS[build]; no host call until then.
+local function define_builder(ns, fields, build)
+  ns.builder = function()
+    local data, b = {}, {}
+    for _, f in ipairs(fields) do
+      b[f] = function(self, v) data[f] = v return self end
+    end
+    b.build = function(self) return ns[build](data) end
+    return b
+  end
+end
+
 local function is_null(v) return v == NULL end
 local function new_table() return {} end
 -- An empty JSON array and an empty object are both {} in Lua; a marked table keeps `[]` as `[]`.
 local EMPTY_ARRAY = {__name = "JSON.array"}
 local function new_empty_array() return setmetatable({}, EMPTY_ARRAY) end
 local function is_empty_array(t) return getmetatable(t) == EMPTY_ARRAY end
-return stepper, sync_stub, async_stub, compile, is_null, new_table, new_empty_array, is_empty_array
+return stepper, sync_stub, async_stub, compile, is_null, new_table, new_empty_array, is_empty_array,
+  define_type, make_object, define_builder
 """.replace("HOOK_EVERY", str(HOOK_EVERY))
 
 
@@ -177,23 +218,37 @@ class LuaEngine:
             self._new_table,
             self._new_empty_array,
             self._is_empty_array,
+            define_type,
+            self._make_object,
+            define_builder,
         ) = boot
         self._lua_type = lua.eval("type")
         self._table_type = type(lua.table())
         self._function_type = type(lua.eval("print"))
         self._async_fns: dict[bytes, HostFunction] = {}
         self._install(api, sync_stub, async_stub)
+        for type_name, methods in api.types.items():
+            table = self._lua.table()
+            for mname, hf in methods.items():
+                table[mname.encode()] = self._bind(f"{type_name}#{mname}", hf, sync_stub, async_stub)
+            define_type(type_name.encode(), table)
+        g = self._lua.globals()
+        for ns, builder in api.builders.items():
+            define_builder(g[ns.encode()], self.to_lua(list(builder.fields)), builder.build.encode())
 
     # -- binding the API ------------------------------------------------------------------------
+
+    def _bind(self, qualified: str, hf: HostFunction, sync_stub: Any, async_stub: Any) -> Any:
+        if hf.is_async:
+            self._async_fns[qualified.encode()] = hf
+            return async_stub(qualified.encode())
+        return sync_stub(self._sync_host(hf.fn))
 
     def _install(self, api: ApiSpec, sync_stub: Any, async_stub: Any) -> None:
         g = self._lua.globals()
 
         def bind(qualified: str, hf: HostFunction) -> Any:
-            if hf.is_async:
-                self._async_fns[qualified.encode()] = hf
-                return async_stub(qualified.encode())
-            return sync_stub(self._sync_host(hf.fn))
+            return self._bind(qualified, hf, sync_stub, async_stub)
 
         for ns, functions in api.namespaces.items():
             table = self._lua.table()
@@ -319,6 +374,8 @@ class LuaEngine:
             return table
         if isinstance(value, LuaFunction):
             return value.fn
+        if isinstance(value, HostObject):
+            return self._make_object(value.type.encode(), value.ref, self.to_lua(value.fields))
         raise TypeError(f"cannot pass a {type(value).__name__} to Lua")
 
     def from_lua(self, value: Any) -> Any:

@@ -1,0 +1,228 @@
+"""An LLM agent: a model, a system prompt and a set of catalog tools, run as a tool-calling loop.
+
+Every tool call the model asks for goes through the catalog pipeline like any other call, so
+validation, policy, hooks and timeouts apply to it; the loop stops after `max_steps` model turns.
+An agent is itself a catalog component (kind agent), so it can be called like a tool and served.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmspell.runtime import (
+    LOCAL,
+    Component,
+    DataPart,
+    ErrorCode,
+    Identity,
+    Invocation,
+    LLMSpellError,
+    Pipeline,
+    Result,
+    TextPart,
+)
+
+from .provider import Provider
+from .registry import create_provider
+from .spec import ModelSpec, parse_model
+from .types import ChatRequest, ImageInput, Message, ToolSpec, Usage
+
+ChunkSink = Callable[[str], Awaitable[None]]
+ImageLoader = Callable[[str], Awaitable[bytes]]
+
+AGENT_INPUT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": "The request for the agent"},
+        "images": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Image file paths (inside the allowed roots) or http(s)/data URLs",
+        },
+    },
+    "required": ["text"],
+}
+_SAFE_NAME = re.compile(r"[^a-zA-Z0-9_-]")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSpec:
+    name: str
+    model: ModelSpec
+    system_prompt: str = ""
+    tools: tuple[str, ...] = ()
+    description: str = ""
+    max_steps: int = 8
+
+    @classmethod
+    def from_plain(cls, value: dict[str, Any]) -> AgentSpec:
+        """The script/config form: {name, model, system_prompt, tools, description, max_steps,
+        temperature, max_tokens}."""
+        if not isinstance(value.get("name"), str) or not value["name"]:
+            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, "an agent needs a name")
+        if "model" not in value:
+            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"agent {value['name']!r} needs a model, e.g. 'offline/demo'")
+        model = parse_model(value["model"]).with_overrides(
+            temperature=value.get("temperature"), max_tokens=value.get("max_tokens")
+        )
+        tools = value.get("tools") or []
+        if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
+            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"agent {value['name']!r}: tools is a list of tool names")
+        return cls(
+            name=value["name"],
+            model=model,
+            system_prompt=str(value.get("system_prompt") or ""),
+            tools=tuple(tools),
+            description=str(value.get("description") or f"LLM agent on {model.label}"),
+            max_steps=int(value.get("max_steps") or 8),
+        )
+
+
+@dataclass(slots=True)
+class AgentReply:
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    steps: int = 0
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"text": self.text, "tool_calls": self.tool_calls, "usage": self.usage.to_plain(), "steps": self.steps}
+
+
+async def to_image(value: Any, load: ImageLoader | None) -> ImageInput:
+    """A file path (read through `load`, i.e. the file sandbox), bytes, or an http(s)/data URL."""
+    if isinstance(value, bytes):
+        return ImageInput(_sniff(value), data=value)
+    if isinstance(value, str) and value.startswith(("http://", "https://", "data:")):
+        return ImageInput(url=value)
+    if isinstance(value, str) and load is not None:
+        mime = mimetypes.guess_type(value)[0] or "image/png"
+        return ImageInput(mime, data=await load(value))
+    raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"an image is a file path, bytes or URL, not {value!r}")
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+class Agent:
+    def __init__(self, spec: AgentSpec, pipeline: Pipeline, *, load_image: ImageLoader | None = None) -> None:
+        self.spec = spec
+        self.pipeline = pipeline
+        self.load_image = load_image
+        for tool in spec.tools:  # refuse unknown tools when the agent is built, not mid-run
+            pipeline.catalog.get(tool)
+        self._provider: Provider | None = None
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            self._provider = create_provider(self.spec.model)
+        return self._provider
+
+    def _tool_specs(self) -> tuple[list[ToolSpec], dict[str, str]]:
+        specs, names = [], {}
+        for tool in self.spec.tools:
+            component = self.pipeline.catalog.get(tool)
+            wire = _SAFE_NAME.sub("_", component.name)[:64]
+            names[wire] = component.name
+            specs.append(ToolSpec(wire, component.description, component.input_schema))
+        return specs, names
+
+    async def execute(
+        self,
+        text: str,
+        images: Sequence[Any] = (),
+        *,
+        on_chunk: ChunkSink | None = None,
+        caller: Identity = LOCAL,
+        deadline: float | None = None,
+    ) -> AgentReply:
+        spec = self.spec
+        messages = [Message("system", spec.system_prompt)] if spec.system_prompt else []
+        pictures = tuple([await to_image(i, self.load_image) for i in images])
+        messages.append(Message("user", text, images=pictures))
+        tools, names = self._tool_specs()
+        reply = AgentReply("")
+        for step in range(1, spec.max_steps + 1):
+            request = ChatRequest(messages, tools=tools)
+            if on_chunk is None:
+                completion = await self.provider.complete(request)
+            else:
+                completion = None
+                async for event in self.provider.stream(request):
+                    if hasattr(event, "completion"):
+                        completion = event.completion
+                    else:
+                        await on_chunk(event.text)
+                assert completion is not None
+            reply.usage.add(completion.usage)
+            reply.steps = step
+            if not completion.tool_calls:
+                reply.text = completion.text
+                return reply
+            messages.append(Message("assistant", completion.text, tool_calls=tuple(completion.tool_calls)))
+            for call in completion.tool_calls:
+                target = names.get(call.name, call.name)
+                record: dict[str, Any] = {"id": call.id, "name": target, "arguments": call.arguments}
+                if target not in names.values():
+                    content, record["is_error"] = f"error: tool {call.name!r} is not available to this agent", True
+                else:
+                    try:
+                        result = await self.pipeline.invoke(Invocation(target, call.arguments, caller=caller, deadline=deadline))
+                        content = result.text or json.dumps(result.data, ensure_ascii=False)
+                        record["is_error"] = result.is_error
+                    except LLMSpellError as exc:
+                        content, record["is_error"] = f"error: {exc}", True
+                record["result"] = content
+                reply.tool_calls.append(record)
+                messages.append(Message("tool", content, tool_call_id=call.id))
+        raise LLMSpellError(
+            ErrorCode.COMPONENT_FAILED,
+            f"agent {spec.name!r} ({spec.model.label}) gave no final answer within {spec.max_steps} steps",
+            data={"tool_calls": reply.tool_calls},
+        )
+
+    def component(self) -> Component:
+        async def handle(inv: Invocation) -> Result:
+            sent = 0
+
+            async def progress(chunk: str) -> None:
+                nonlocal sent
+                sent += 1
+                await inv.report_progress(sent, None, chunk)
+
+            reply = await self.execute(
+                inv.arguments["text"],
+                inv.arguments.get("images") or (),
+                on_chunk=progress if inv.progress is not None else None,
+                caller=inv.caller,
+                deadline=inv.deadline,
+            )
+            return Result([TextPart(reply.text), DataPart(reply.to_plain())])
+
+        return Component(
+            name=self.spec.name,
+            handler=handle,
+            kind="agent",
+            description=self.spec.description,
+            input_schema=AGENT_INPUT_SCHEMA,
+            source=f"agent:{self.spec.model.label}",
+        )
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
