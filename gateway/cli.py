@@ -77,6 +77,41 @@ def _parser() -> argparse.ArgumentParser:
     )
     tr.set_defaults(handler=_tool_run)
 
+    agent = sub.add_parser("agent", help="run an LLM agent")
+    agent_sub = agent.add_subparsers(title="agent commands", metavar="ACTION")
+    ar = agent_sub.add_parser("run", help="ask a model one question, streaming the answer")
+    ar.add_argument("question")
+    ar.add_argument("--model", default="offline/demo", help="provider/model (default offline/demo)")
+    ar.add_argument("--base-url", help="an OpenAI-compatible endpoint to use instead")
+    ar.add_argument("--system", default="", help="system prompt")
+    ar.add_argument(
+        "--tool", action="append", default=[], metavar="NAME", help="offer a tool; repeatable"
+    )
+    ar.add_argument(
+        "--image", action="append", default=[], metavar="PATH|URL", help="attach an image"
+    )
+    ar.add_argument("--no-stream", action="store_true", help="print the answer at the end")
+    ar.add_argument("--json", action="store_true", help="print the whole reply as JSON")
+    ar.set_defaults(handler=_agent_run)
+
+    model = sub.add_parser("model", help="LLM providers")
+    model_sub = model.add_subparsers(title="model commands", metavar="ACTION")
+    ml = model_sub.add_parser(
+        "list", help="known providers, how they are reached, what they can do"
+    )
+    ml.add_argument("--json", action="store_true")
+    ml.set_defaults(handler=_model_list)
+
+    def group_help(parser: argparse.ArgumentParser) -> Any:
+        def show(ns: argparse.Namespace) -> int:
+            parser.print_help()
+            return 2
+
+        return show
+
+    agent.set_defaults(handler=group_help(agent))
+    model.set_defaults(handler=group_help(model))
+
     def tool_help(ns: argparse.Namespace) -> int:
         tool.print_help()
         return 2
@@ -112,7 +147,11 @@ def _run(ns: argparse.Namespace) -> int:
         loaded = None
         try:
             loaded = await load_script(
-                _runtime(ns.allow_root), ns.file, engine=ns.engine, limits=limits, args=ns.script_args
+                _runtime(ns.allow_root),
+                ns.file,
+                engine=ns.engine,
+                limits=limits,
+                args=ns.script_args,
             )
         finally:
             if loaded is not None:
@@ -163,6 +202,68 @@ def _tool_run(ns: argparse.Namespace) -> int:
             else json.dumps(result.data, indent=2, ensure_ascii=False)
         )
     return 1 if result.is_error else 0
+
+
+def _agent_run(ns: argparse.Namespace) -> int:
+    from llmspell.adapters.llm.agent import Agent, AgentSpec
+    from llmspell.adapters.tools.files import Roots
+    from llmspell.runtime import LLMSpellError
+
+    model: Any = ns.model
+    if ns.base_url:
+        model = {"model": ns.model, "base_url": ns.base_url}
+
+    async def go() -> int:
+        runtime = _runtime()
+        roots = Roots.of(None)
+
+        async def load_image(path: str) -> bytes:
+            return await roots.read_bytes("agent", path)
+
+        agent = Agent(
+            AgentSpec.from_plain(
+                {"name": "cli", "model": model, "system_prompt": ns.system, "tools": ns.tool}
+            ),
+            runtime.pipeline,
+            load_image=load_image,
+        )
+
+        async def show(chunk: str) -> None:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+
+        streaming = not (ns.no_stream or ns.json)
+        try:
+            reply = await agent.execute(ns.question, ns.image, on_chunk=show if streaming else None)
+        finally:
+            await agent.aclose()
+        if ns.json:
+            print(json.dumps(reply.to_plain(), indent=2, ensure_ascii=False))
+        elif streaming:
+            print()
+        else:
+            print(reply.text)
+        return 0
+
+    try:
+        return asyncio.run(go())
+    except LLMSpellError as exc:
+        return _error(str(exc))
+
+
+def _model_list(ns: argparse.Namespace) -> int:
+    from llmspell.adapters.llm.registry import describe_providers
+
+    rows = describe_providers()
+    if ns.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'provider':<12}{'wire':<11}{'key':<20}{'ready':<7}capabilities")
+    for r in rows:
+        caps = ",".join(k for k, v in r["capabilities"].items() if v)
+        ready = "yes" if r["configured"] else "no"
+        print(f"{r['provider']:<12}{r['wire']:<11}{r['key'] or '-':<20}{ready:<7}{caps}")
+    return 0
 
 
 if __name__ == "__main__":

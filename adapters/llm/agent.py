@@ -30,7 +30,7 @@ from llmspell.runtime import (
 from .provider import Provider
 from .registry import create_provider
 from .spec import ModelSpec, parse_model
-from .types import ChatRequest, ImageInput, Message, ToolSpec, Usage
+from .types import ChatRequest, Completion, Done, ImageInput, Message, ToolSpec, Usage
 
 ChunkSink = Callable[[str], Awaitable[None]]
 ImageLoader = Callable[[str], Awaitable[bytes]]
@@ -66,13 +66,19 @@ class AgentSpec:
         if not isinstance(value.get("name"), str) or not value["name"]:
             raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, "an agent needs a name")
         if "model" not in value:
-            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"agent {value['name']!r} needs a model, e.g. 'offline/demo'")
+            raise LLMSpellError(
+                ErrorCode.INVALID_ARGUMENTS,
+                f"agent {value['name']!r} needs a model, e.g. 'offline/demo'",
+            )
         model = parse_model(value["model"]).with_overrides(
             temperature=value.get("temperature"), max_tokens=value.get("max_tokens")
         )
         tools = value.get("tools") or []
         if not isinstance(tools, list) or not all(isinstance(t, str) for t in tools):
-            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"agent {value['name']!r}: tools is a list of tool names")
+            raise LLMSpellError(
+                ErrorCode.INVALID_ARGUMENTS,
+                f"agent {value['name']!r}: tools is a list of tool names",
+            )
         return cls(
             name=value["name"],
             model=model,
@@ -91,7 +97,12 @@ class AgentReply:
     steps: int = 0
 
     def to_plain(self) -> dict[str, Any]:
-        return {"text": self.text, "tool_calls": self.tool_calls, "usage": self.usage.to_plain(), "steps": self.steps}
+        return {
+            "text": self.text,
+            "tool_calls": self.tool_calls,
+            "usage": self.usage.to_plain(),
+            "steps": self.steps,
+        }
 
 
 async def to_image(value: Any, load: ImageLoader | None) -> ImageInput:
@@ -103,7 +114,9 @@ async def to_image(value: Any, load: ImageLoader | None) -> ImageInput:
     if isinstance(value, str) and load is not None:
         mime = mimetypes.guess_type(value)[0] or "image/png"
         return ImageInput(mime, data=await load(value))
-    raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"an image is a file path, bytes or URL, not {value!r}")
+    raise LLMSpellError(
+        ErrorCode.INVALID_ARGUMENTS, f"an image is a file path, bytes or URL, not {value!r}"
+    )
 
 
 def _sniff(data: bytes) -> str:
@@ -119,7 +132,9 @@ def _sniff(data: bytes) -> str:
 
 
 class Agent:
-    def __init__(self, spec: AgentSpec, pipeline: Pipeline, *, load_image: ImageLoader | None = None) -> None:
+    def __init__(
+        self, spec: AgentSpec, pipeline: Pipeline, *, load_image: ImageLoader | None = None
+    ) -> None:
         self.spec = spec
         self.pipeline = pipeline
         self.load_image = load_image
@@ -159,30 +174,32 @@ class Agent:
         reply = AgentReply("")
         for step in range(1, spec.max_steps + 1):
             request = ChatRequest(messages, tools=tools)
-            if on_chunk is None:
-                completion = await self.provider.complete(request)
-            else:
-                completion = None
-                async for event in self.provider.stream(request):
-                    if hasattr(event, "completion"):
-                        completion = event.completion
-                    else:
-                        await on_chunk(event.text)
-                assert completion is not None
+            completion = await self._turn(request, on_chunk)
             reply.usage.add(completion.usage)
             reply.steps = step
             if not completion.tool_calls:
                 reply.text = completion.text
                 return reply
-            messages.append(Message("assistant", completion.text, tool_calls=tuple(completion.tool_calls)))
+            messages.append(
+                Message("assistant", completion.text, tool_calls=tuple(completion.tool_calls))
+            )
             for call in completion.tool_calls:
                 target = names.get(call.name, call.name)
-                record: dict[str, Any] = {"id": call.id, "name": target, "arguments": call.arguments}
+                record: dict[str, Any] = {
+                    "id": call.id,
+                    "name": target,
+                    "arguments": call.arguments,
+                }
                 if target not in names.values():
-                    content, record["is_error"] = f"error: tool {call.name!r} is not available to this agent", True
+                    content, record["is_error"] = (
+                        f"error: tool {call.name!r} is not available to this agent",
+                        True,
+                    )
                 else:
                     try:
-                        result = await self.pipeline.invoke(Invocation(target, call.arguments, caller=caller, deadline=deadline))
+                        result = await self.pipeline.invoke(
+                            Invocation(target, call.arguments, caller=caller, deadline=deadline)
+                        )
                         content = result.text or json.dumps(result.data, ensure_ascii=False)
                         record["is_error"] = result.is_error
                     except LLMSpellError as exc:
@@ -192,8 +209,21 @@ class Agent:
                 messages.append(Message("tool", content, tool_call_id=call.id))
         raise LLMSpellError(
             ErrorCode.COMPONENT_FAILED,
-            f"agent {spec.name!r} ({spec.model.label}) gave no final answer within {spec.max_steps} steps",
+            f"agent {spec.name!r} ({spec.model.label}) gave no final answer "
+            f"within {spec.max_steps} steps",
             data={"tool_calls": reply.tool_calls},
+        )
+
+    async def _turn(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
+        """One model turn; streamed text goes to `on_chunk` as it arrives."""
+        if on_chunk is None:
+            return await self.provider.complete(request)
+        async for event in self.provider.stream(request):
+            if isinstance(event, Done):
+                return event.completion
+            await on_chunk(event.text)
+        raise LLMSpellError(
+            ErrorCode.PROVIDER_ERROR, f"{self.spec.model.label}: the stream ended without a reply"
         )
 
     def component(self) -> Component:

@@ -7,10 +7,9 @@ import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .provider import api_key, provider_error, require, timeout_error
+from .provider import WIRE_CAPABILITIES, api_key, provider_error, require, timeout_error
 from .spec import ModelSpec
 from .types import (
-    Capabilities,
     ChatRequest,
     Completion,
     Done,
@@ -29,7 +28,7 @@ class AnthropicMessages:
         import anthropic  # ~0.9 s to import: only when an Anthropic model is used
 
         self.spec = spec
-        self.capabilities = Capabilities(tools=True, images=True, streaming=True, json_mode=False)
+        self.capabilities = WIRE_CAPABILITIES["anthropic"]
         self._anthropic = anthropic
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key(spec) or "not-needed",
@@ -88,8 +87,8 @@ class AnthropicMessages:
         if isinstance(exc, anthropic.APITimeoutError):
             return timeout_error(self.spec)
         if isinstance(exc, anthropic.APIStatusError):
-            body = exc.body if isinstance(exc.body, dict) else {}
-            err = body.get("error") if isinstance(body.get("error"), dict) else {}
+            body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+            err: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
             return provider_error(
                 self.spec, str(err.get("message") or exc.message), status=exc.status_code
             )

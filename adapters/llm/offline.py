@@ -16,9 +16,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from .provider import provider_error, require
+from .provider import WIRE_CAPABILITIES, provider_error, require
 from .spec import ModelSpec
-from .types import Capabilities, ChatRequest, Completion, Done, StreamEvent, TextDelta, ToolCall, Usage
+from .types import ChatRequest, Completion, Done, StreamEvent, TextDelta, ToolCall, Usage
 
 _ARITHMETIC = re.compile(r"[-+*/().\d\s^%]*\d[-+*/().\d\s^%]*[-+*/^%][-+*/().\d\s^%]*\d[)\s]*")
 
@@ -30,7 +30,7 @@ def _tokens(text: str) -> int:
 class Offline:
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
-        self.capabilities = Capabilities(tools=True, images=True, streaming=True, json_mode=True)
+        self.capabilities = WIRE_CAPABILITIES["offline"]
         self._turns: list[dict[str, Any]] | None = None
         self._next = 0
         if spec.model.endswith(".json"):
@@ -42,7 +42,9 @@ class Offline:
                 raise provider_error(spec, "a transcript is a JSON list of turns")
             self._turns = turns
         elif spec.model not in ("echo", "demo"):
-            raise provider_error(spec, "offline models are 'echo', 'demo' or a transcript path ending in .json")
+            raise provider_error(
+                spec, "offline models are 'echo', 'demo' or a transcript path ending in .json"
+            )
 
     async def aclose(self) -> None:
         return None
@@ -51,7 +53,9 @@ class Offline:
         require(self.spec, self.capabilities, request)
         completion = self._answer(request)
         prompt = sum(_tokens(m.text) for m in request.messages)
-        completion.usage = Usage(prompt, _tokens(completion.text) if completion.text else len(completion.tool_calls))
+        completion.usage = Usage(
+            prompt, _tokens(completion.text) if completion.text else len(completion.tool_calls)
+        )
         return completion
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
@@ -71,7 +75,11 @@ class Offline:
                 ToolCall(f"call_{self._next}_{i}", c["name"], dict(c.get("arguments") or {}))
                 for i, c in enumerate(turn.get("tool_calls") or [])
             ]
-            return Completion(text=str(turn.get("text", "")), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
+            return Completion(
+                text=str(turn.get("text", "")),
+                tool_calls=calls,
+                finish_reason="tool_calls" if calls else "stop",
+            )
         last = request.messages[-1] if request.messages else None
         user = next((m.text for m in reversed(request.messages) if m.role == "user"), "")
         if self.spec.model == "echo":

@@ -9,10 +9,9 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .provider import api_key, provider_error, require, timeout_error
+from .provider import WIRE_CAPABILITIES, api_key, provider_error, require, timeout_error
 from .spec import ModelSpec
 from .types import (
-    Capabilities,
     ChatRequest,
     Completion,
     Done,
@@ -29,7 +28,7 @@ class OpenAIChat:
         import openai  # imported per use: the SDK costs ~300 ms and 40 MB to import
 
         self.spec = spec
-        self.capabilities = Capabilities(tools=True, images=True, streaming=True, json_mode=True)
+        self.capabilities = WIRE_CAPABILITIES["openai"]
         self._openai = openai
         self._client = openai.AsyncOpenAI(
             api_key=api_key(spec) or "not-needed",

@@ -11,6 +11,13 @@ from llmspell.runtime import ErrorCode, LLMSpellError
 from .spec import ModelSpec
 from .types import Capabilities, ChatRequest, Completion, StreamEvent
 
+WIRE_CAPABILITIES = {
+    "openai": Capabilities(tools=True, images=True, streaming=True, json_mode=True),
+    "anthropic": Capabilities(tools=True, images=True, streaming=True, json_mode=False),
+    "offline": Capabilities(tools=True, images=True, streaming=True, json_mode=True),
+}
+"""What each wire format can carry; `llmspell model list` shows the same table."""
+
 
 class Provider(Protocol):
     spec: ModelSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .provider import Provider
+from .provider import WIRE_CAPABILITIES, Provider
 from .spec import PROVIDERS, ModelSpec, parse_model
 
 
@@ -30,12 +30,10 @@ def describe_providers() -> list[dict[str, Any]]:
 
     rows = []
     for name, preset in sorted(PROVIDERS.items()):
-        caps = {
-            "openai": {"tools": True, "images": True, "streaming": True, "json_mode": True},
-            "anthropic": {"tools": True, "images": True, "streaming": True, "json_mode": False},
-            "offline": {"tools": True, "images": True, "streaming": True, "json_mode": True},
-        }[preset.kind]
-        configured = not preset.needs_key or bool(preset.api_key_env and os.environ.get(preset.api_key_env))
+        caps = WIRE_CAPABILITIES[preset.kind].to_plain()
+        configured = not preset.needs_key or bool(
+            preset.api_key_env and os.environ.get(preset.api_key_env)
+        )
         rows.append(
             {
                 "provider": name,

@@ -22,7 +22,9 @@ PROVIDERS: dict[str, ProviderPreset] = {
     "openai": ProviderPreset("openai", None, "OPENAI_API_KEY"),
     "anthropic": ProviderPreset("anthropic", None, "ANTHROPIC_API_KEY"),
     # Ollama through its OpenAI-compatible endpoint: same SDK, same retries, same tool calls.
-    "ollama": ProviderPreset("openai", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", needs_key=False),
+    "ollama": ProviderPreset(
+        "openai", "http://127.0.0.1:11434/v1", "OLLAMA_API_KEY", needs_key=False
+    ),
     "groq": ProviderPreset("openai", "https://api.groq.com/openai/v1", "GROQ_API_KEY"),
     "openrouter": ProviderPreset("openai", "https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
     "together": ProviderPreset("openai", "https://api.together.xyz/v1", "TOGETHER_API_KEY"),
@@ -96,9 +98,9 @@ def parse_model(value: Any) -> ModelSpec:
             return parse_model(fields.pop("model")).with_overrides(**fields)
     else:
         raise _bad(f"a model is 'provider/model' or a table, not {type(value).__name__}")
-    provider, model = fields.get("provider"), fields.get("model")
-    if not isinstance(provider, str) or not isinstance(model, str) or not model:
+    provider_name, model_name = fields.get("provider"), fields.get("model")
+    if not isinstance(provider_name, str) or not isinstance(model_name, str) or not model_name:
         raise _bad("a model needs both provider and model")
-    if provider not in PROVIDERS:
-        raise _bad(f"unknown provider {provider!r} in {provider}/{model}")
+    if provider_name not in PROVIDERS:
+        raise _bad(f"unknown provider {provider_name!r} in {provider_name}/{model_name}")
     return ModelSpec(**fields)

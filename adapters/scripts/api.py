@@ -30,7 +30,14 @@ from .engine import ApiSpec, Builder, HostFunction, HostObject, ScriptFunction
 
 Writer = Callable[[str], None]
 AGENT_FIELDS = (
-    "name", "model", "system_prompt", "tools", "description", "max_steps", "temperature", "max_tokens",
+    "name",
+    "model",
+    "system_prompt",
+    "tools",
+    "description",
+    "max_steps",
+    "temperature",
+    "max_tokens",
 )
 
 
@@ -183,7 +190,10 @@ class ScriptHost:
         _need(agent is not None, "not an agent: call methods on what Agent.create returned")
         if isinstance(value, str):
             return agent, value, []
-        _need(isinstance(value, dict) and isinstance(value.get("text"), str), "agent input is a string or {text=..., images=...}")
+        _need(
+            isinstance(value, dict) and isinstance(value.get("text"), str),
+            "agent input is a string or {text=..., images=...}",
+        )
         images = value.get("images") or []
         _need(isinstance(images, list), "images is a list of file paths, bytes or URLs")
         return agent, value["text"], images

@@ -47,8 +47,8 @@ class HostObject:
 
 @dataclass(frozen=True, slots=True)
 class Builder:
-    """`NS.builder()`: a script-side object whose setters record fields and whose `build()` calls
-    `NS.<build>(fields)`. Built in each engine without a host call, so chaining stays synchronous."""
+    """`NS.builder()`: a script-side object whose setters record fields and whose `build()`
+    calls `NS.<build>(fields)`. Engines build it without a host call, so chaining stays sync."""
 
     fields: tuple[str, ...]
     build: str

@@ -79,9 +79,12 @@ def install_expression(api: ApiSpec) -> str:
         "functions": {name: {"notify": hf.notify} for name, hf in api.functions.items()},
         "values": api.values,
         "types": {
-            t: {name: {"stream": hf.stream} for name, hf in methods.items()} for t, methods in api.types.items()
+            t: {name: {"stream": hf.stream} for name, hf in methods.items()}
+            for t, methods in api.types.items()
         },
-        "builders": {ns: {"fields": list(b.fields), "build": b.build} for ns, b in api.builders.items()},
+        "builders": {
+            ns: {"fields": list(b.fields), "build": b.build} for ns, b in api.builders.items()
+        },
     }
     return f"({prelude().rstrip().rstrip(';')})({json.dumps(json.dumps(shape))})"
 
@@ -144,7 +147,9 @@ class JSEngine:
             f"{ns}.{n}": hf for ns, fns in api.namespaces.items() for n, hf in fns.items()
         }
         self._fns.update(api.functions)
-        self._fns.update({f"{t}#{m}": hf for t, methods in api.types.items() for m, hf in methods.items()})
+        self._fns.update(
+            {f"{t}#{m}": hf for t, methods in api.types.items() for m, hf in methods.items()}
+        )
         self._tokens = itertools.count(1)
         self._waiters: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._tasks: dict[int, asyncio.Future[Any]] = {}

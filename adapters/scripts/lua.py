@@ -230,11 +230,15 @@ class LuaEngine:
         for type_name, methods in api.types.items():
             table = self._lua.table()
             for mname, hf in methods.items():
-                table[mname.encode()] = self._bind(f"{type_name}#{mname}", hf, sync_stub, async_stub)
+                table[mname.encode()] = self._bind(
+                    f"{type_name}#{mname}", hf, sync_stub, async_stub
+                )
             define_type(type_name.encode(), table)
         g = self._lua.globals()
         for ns, builder in api.builders.items():
-            define_builder(g[ns.encode()], self.to_lua(list(builder.fields)), builder.build.encode())
+            define_builder(
+                g[ns.encode()], self.to_lua(list(builder.fields)), builder.build.encode()
+            )
 
     # -- binding the API ------------------------------------------------------------------------
 

@@ -7,14 +7,11 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-
 from llmspell.adapters.llm.provider import Provider
 from llmspell.adapters.llm.registry import create_provider
 from llmspell.adapters.llm.spec import parse_model
 from llmspell.adapters.llm.types import ChatRequest, Done, ImageInput, Message, TextDelta, ToolSpec
-from llmspell.runtime import ErrorCode, LLMSpellError
-
-from .fake_llm import (
+from llmspell.conformance.peers.llm_server import (
     FakeLLM,
     Reply,
     anthropic_message,
@@ -23,8 +20,17 @@ from .fake_llm import (
     openai_completion,
     openai_stream,
 )
+from llmspell.runtime import ErrorCode, LLMSpellError
 
-CALC = ToolSpec("calculator", "Evaluates arithmetic", {"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]})
+CALC = ToolSpec(
+    "calculator",
+    "Evaluates arithmetic",
+    {
+        "type": "object",
+        "properties": {"expression": {"type": "string"}},
+        "required": ["expression"],
+    },
+)
 
 
 @pytest.fixture
@@ -52,7 +58,17 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def openai(server: FakeLLM, **extra: object) -> Provider:
-    return track(create_provider({"provider": "openai", "model": "gpt-test", "base_url": server.url + "/v1", "max_retries": 2, **extra}))
+    return track(
+        create_provider(
+            {
+                "provider": "openai",
+                "model": "gpt-test",
+                "base_url": server.url + "/v1",
+                "max_retries": 2,
+                **extra,
+            }
+        )
+    )
 
 
 def ask(text: str, **kw: object) -> ChatRequest:
@@ -72,7 +88,10 @@ async def test_openai_plain(server: FakeLLM) -> None:
     assert sent.headers["authorization"] == "Bearer sk-test-openai"
     assert sent.body == {
         "model": "gpt-test",
-        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Capital of France?"},
+        ],
         "temperature": 0.2,
         "max_tokens": 50,
     }
@@ -92,21 +111,40 @@ async def test_openai_streaming(server: FakeLLM) -> None:
 async def test_openai_tool_calls_plain_and_streamed(server: FakeLLM) -> None:
     server.queue(
         Reply(body=openai_completion(tool_calls=[("call_9", "calculator", {"expression": "6*7"})])),
-        Reply(events=openai_stream([], tool_call=("call_10", "calculator", '{"expression": "1+1"}'))),
+        Reply(
+            events=openai_stream([], tool_call=("call_10", "calculator", '{"expression": "1+1"}'))
+        ),
     )
     provider = openai(server)
     done = await provider.complete(ask("6*7?", tools=[CALC]))
-    assert [(c.id, c.name, c.arguments) for c in done.tool_calls] == [("call_9", "calculator", {"expression": "6*7"})]
-    assert server.requests[0].body["tools"] == [{"type": "function", "function": {"name": "calculator", "description": "Evaluates arithmetic", "parameters": CALC.parameters}}]
+    assert [(c.id, c.name, c.arguments) for c in done.tool_calls] == [
+        ("call_9", "calculator", {"expression": "6*7"})
+    ]
+    assert server.requests[0].body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "calculator",
+                "description": "Evaluates arithmetic",
+                "parameters": CALC.parameters,
+            },
+        }
+    ]
     events = [e async for e in provider.stream(ask("1+1?", tools=[CALC]))]
     final = events[-1]
     assert isinstance(final, Done)
-    assert [(c.id, c.name, c.arguments) for c in final.completion.tool_calls] == [("call_10", "calculator", {"expression": "1+1"})]
+    assert [(c.id, c.name, c.arguments) for c in final.completion.tool_calls] == [
+        ("call_10", "calculator", {"expression": "1+1"})
+    ]
 
 
 async def test_openai_429_honours_retry_after(server: FakeLLM) -> None:
     server.queue(
-        Reply(429, {"error": {"message": "slow down", "type": "rate_limit"}}, headers={"retry-after": "1"}),
+        Reply(
+            429,
+            {"error": {"message": "slow down", "type": "rate_limit"}},
+            headers={"retry-after": "1"},
+        ),
         Reply(body=openai_completion("ok")),
     )
     started = time.monotonic()
@@ -117,7 +155,9 @@ async def test_openai_429_honours_retry_after(server: FakeLLM) -> None:
 
 
 async def test_openai_500_then_success(server: FakeLLM) -> None:
-    server.queue(Reply(500, {"error": {"message": "boom"}}), Reply(body=openai_completion("recovered")))
+    server.queue(
+        Reply(500, {"error": {"message": "boom"}}), Reply(body=openai_completion("recovered"))
+    )
     assert (await openai(server).complete(ask("x"))).text == "recovered"
     assert len(server.requests) == 2
 
@@ -141,11 +181,25 @@ async def test_openai_timeout(server: FakeLLM) -> None:
 async def test_openai_images(server: FakeLLM) -> None:
     server.queue(Reply(body=openai_completion("a red dot")))
     png = b"\x89PNG\r\n\x1a\nfake"
-    request = ChatRequest([Message("user", "What is this?", images=(ImageInput("image/png", data=png), ImageInput(url="https://example.test/cat.jpg")))])
+    request = ChatRequest(
+        [
+            Message(
+                "user",
+                "What is this?",
+                images=(
+                    ImageInput("image/png", data=png),
+                    ImageInput(url="https://example.test/cat.jpg"),
+                ),
+            )
+        ]
+    )
     await openai(server).complete(request)
     content = server.requests[0].body["messages"][0]["content"]
     assert content[0] == {"type": "text", "text": "What is this?"}
-    assert content[1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode()}}
+    assert content[1] == {
+        "type": "image_url",
+        "image_url": {"url": "data:image/png;base64," + base64.b64encode(png).decode()},
+    }
     assert content[2] == {"type": "image_url", "image_url": {"url": "https://example.test/cat.jpg"}}
 
 
@@ -153,13 +207,25 @@ async def test_openai_images(server: FakeLLM) -> None:
 
 
 def anthropic(server: FakeLLM) -> Provider:
-    return track(create_provider({"provider": "anthropic", "model": "claude-test", "base_url": server.url, "max_retries": 0}))
+    return track(
+        create_provider(
+            {
+                "provider": "anthropic",
+                "model": "claude-test",
+                "base_url": server.url,
+                "max_retries": 0,
+            }
+        )
+    )
 
 
 async def test_anthropic_plain(server: FakeLLM) -> None:
     server.queue(Reply(body=anthropic_message("Bonjour.")))
     done = await anthropic(server).complete(ask("Say hello in French"))
-    assert done.text == "Bonjour." and (done.usage.input_tokens, done.usage.output_tokens) == (13, 9)
+    assert done.text == "Bonjour." and (done.usage.input_tokens, done.usage.output_tokens) == (
+        13,
+        9,
+    )
     sent = server.requests[0]
     assert sent.path == "/v1/messages"
     assert sent.headers["authorization"] == "Bearer sk-test-anthropic"  # how this SDK sends api_key
@@ -168,13 +234,19 @@ async def test_anthropic_plain(server: FakeLLM) -> None:
         "model": "claude-test",
         "max_tokens": 4096,
         "system": "Be brief.",
-        "messages": [{"role": "user", "content": [{"type": "text", "text": "Say hello in French"}]}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "Say hello in French"}]}
+        ],
     }
 
 
 async def test_anthropic_streaming_and_tool_use(server: FakeLLM) -> None:
     server.queue(
-        Reply(events=anthropic_stream(["Let me ", "compute."], tool_use=("toolu_1", "calculator", '{"expression": "2+2"}'))),
+        Reply(
+            events=anthropic_stream(
+                ["Let me ", "compute."], tool_use=("toolu_1", "calculator", '{"expression": "2+2"}')
+            )
+        ),
         Reply(body=anthropic_message(tool_use=("toolu_2", "calculator", {"expression": "3*3"}))),
     )
     provider = anthropic(server)
@@ -183,15 +255,33 @@ async def test_anthropic_streaming_and_tool_use(server: FakeLLM) -> None:
     final = events[-1]
     assert isinstance(final, Done)
     assert final.completion.text == "Let me compute."
-    assert [(c.id, c.name, c.arguments) for c in final.completion.tool_calls] == [("toolu_1", "calculator", {"expression": "2+2"})]
-    assert server.requests[0].body["tools"] == [{"name": "calculator", "description": "Evaluates arithmetic", "input_schema": CALC.parameters}]
+    assert [(c.id, c.name, c.arguments) for c in final.completion.tool_calls] == [
+        ("toolu_1", "calculator", {"expression": "2+2"})
+    ]
+    assert server.requests[0].body["tools"] == [
+        {
+            "name": "calculator",
+            "description": "Evaluates arithmetic",
+            "input_schema": CALC.parameters,
+        }
+    ]
     assert server.requests[0].body["stream"] is True
     done = await provider.complete(ask("3*3?", tools=[CALC]))
-    assert [(c.name, c.arguments) for c in done.tool_calls] == [("calculator", {"expression": "3*3"})]
+    assert [(c.name, c.arguments) for c in done.tool_calls] == [
+        ("calculator", {"expression": "3*3"})
+    ]
 
 
 async def test_anthropic_error(server: FakeLLM) -> None:
-    server.queue(Reply(400, {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens too large"}}))
+    server.queue(
+        Reply(
+            400,
+            {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": "max_tokens too large"},
+            },
+        )
+    )
     with pytest.raises(LLMSpellError) as info:
         await anthropic(server).complete(ask("x"))
     assert info.value.message == "anthropic/claude-test: max_tokens too large (HTTP 400)"
@@ -214,9 +304,14 @@ async def test_ollama(server: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("value", "fragment"),
-    [("gpt-4o", "malformed model specifier 'gpt-4o'"), ("/gpt", "malformed"), ("nosuch/model", "unknown provider 'nosuch'"),
-     ({"provider": "openai"}, "needs both provider and model"), ({"model": "openai/x", "colour": "red"}, "unknown model option(s) colour"),
-     (42, "not int")],
+    [
+        ("gpt-4o", "malformed model specifier 'gpt-4o'"),
+        ("/gpt", "malformed"),
+        ("nosuch/model", "unknown provider 'nosuch'"),
+        ({"provider": "openai"}, "needs both provider and model"),
+        ({"model": "openai/x", "colour": "red"}, "unknown model option(s) colour"),
+        (42, "not int"),
+    ],
 )
 def test_bad_specifiers_list_known_providers(value: object, fragment: str) -> None:
     with pytest.raises(LLMSpellError) as info:
@@ -227,8 +322,15 @@ def test_bad_specifiers_list_known_providers(value: object, fragment: str) -> No
 
 def test_specifier_forms() -> None:
     assert parse_model("openrouter/meta-llama/llama-3-8b").model == "meta-llama/llama-3-8b"
-    spec = parse_model({"model": "openai/gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1", "temperature": 0.1})
-    assert (spec.provider, spec.model, spec.base_url, spec.temperature) == ("openai", "gpt-4o-mini", "http://127.0.0.1:9/v1", 0.1)
+    spec = parse_model(
+        {"model": "openai/gpt-4o-mini", "base_url": "http://127.0.0.1:9/v1", "temperature": 0.1}
+    )
+    assert (spec.provider, spec.model, spec.base_url, spec.temperature) == (
+        "openai",
+        "gpt-4o-mini",
+        "http://127.0.0.1:9/v1",
+        0.1,
+    )
     assert "sk-" not in repr(parse_model({"model": "openai/x", "api_key": "sk-secret"}))
 
 
@@ -237,7 +339,10 @@ def test_missing_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(LLMSpellError) as info:
         create_provider("groq/llama-3.1-8b")
     assert info.value.code == ErrorCode.NOT_CONFIGURED
-    assert info.value.message == "groq/llama-3.1-8b: no API key; set GROQ_API_KEY in the environment or api_key in the config"
+    assert (
+        info.value.message
+        == "groq/llama-3.1-8b: no API key; set GROQ_API_KEY in the environment or api_key in the config"
+    )
 
 
 async def test_missing_capability_is_named() -> None:
