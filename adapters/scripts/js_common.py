@@ -24,7 +24,6 @@ from typing import Any, Literal, Protocol
 
 from llmspell.runtime import ErrorCode, LLMSpellError
 
-from . import eager
 from .engine import ApiSpec, Deadline, HostFunction, HostObject, Limits, ScriptError, memory_error
 
 BRIDGE = "__llmspell_bridge"
@@ -200,17 +199,18 @@ class JSEngine:
                 self._vm.call("settle", ("[" + ",".join(replies) + "]",), self.deadline.remaining())
 
     def _request(self, rid: int, hf: HostFunction, args: list[Any]) -> str | None:
+        """Answer a sync request now; start an async one as its own Task. (Not stepped eagerly
+        as Lua's are: JS keeps many calls in flight, and a half-run coroutine cannot move to
+        another task; see eager.py.)"""
         try:
             if not hf.is_async:
                 value = hf.fn(*args)
                 return None if rid == 0 else f"[{rid},true,{encode(value)}]"
-            done, value = eager.start(hf.fn(*args))
-            if done:
-                return f"[{rid},true,{encode(value)}]"
+            task = asyncio.ensure_future(hf.fn(*args))
         except Exception as exc:
             return None if rid == 0 else f"[{rid},false,{_error_json(exc)}]"
-        self._tasks[rid] = value
-        value.add_done_callback(functools.partial(self._task_done, rid))
+        self._tasks[rid] = task
+        task.add_done_callback(functools.partial(self._task_done, rid))
         return None
 
     def _task_done(self, rid: int, task: asyncio.Future[Any]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from llmspell.adapters.scripts.engine import Limits
 from llmspell.adapters.scripts.loader import load_script
 from llmspell.adapters.tools import register_builtins
+from llmspell.conformance.peers.llm_server import calculator_model, fake_llm
 from llmspell.runtime import LLMSpellError, Runtime
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -27,20 +28,27 @@ def script_for(name: str, engine: str) -> Path:
 
 
 async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> str:
+    """Scenarios get ARGS[1] = the URL of a local OpenAI-format model (calculator_model)."""
     runtime = Runtime()
     register_builtins(runtime.catalog, roots=[root] if root else None)
     out: list[str] = []
-    try:
-        await load_script(
-            runtime,
-            str(script_for(name, engine)),
-            engine=engine,
-            limits=Limits(timeout=20),
-            stdout=out.append,
-            stderr=out.append,
-        )
-    except LLMSpellError as exc:  # an uncaught script error is part of the output to compare
-        out.append(f"UNCAUGHT {exc.code}\n")
+    with fake_llm(calculator_model) as llm:
+        loaded = None
+        try:
+            loaded = await load_script(
+                runtime,
+                str(script_for(name, engine)),
+                engine=engine,
+                limits=Limits(timeout=20),
+                args=[llm.url + "/v1"],
+                stdout=out.append,
+                stderr=out.append,
+            )
+        except LLMSpellError as exc:  # an uncaught script error is part of the output to compare
+            out.append(f"UNCAUGHT {exc.code}\n")
+        finally:
+            if loaded is not None:
+                await loaded.aclose()
     return "".join(out)
 
 

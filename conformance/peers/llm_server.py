@@ -4,6 +4,7 @@ replies, and records every request so tests can assert what the SDKs sent."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -31,7 +32,9 @@ class Recorded:
 
 
 class FakeLLM:
-    def __init__(self) -> None:
+    def __init__(self, responder: Callable[[Recorded], Reply] | None = None) -> None:
+        self.responder = responder
+        """Answers when no queued reply is left."""
         self.replies: list[Reply | Callable[[Recorded], Reply]] = []
         self.requests: list[Recorded] = []
         self._server: ThreadingHTTPServer | None = None
@@ -47,6 +50,8 @@ class FakeLLM:
 
     def _next(self, recorded: Recorded) -> Reply:
         if not self.replies:
+            if self.responder is not None:
+                return self.responder(recorded)
             return Reply(500, {"error": {"message": "fake server: no reply queued"}})
         reply = self.replies.pop(0)
         return reply(recorded) if callable(reply) else reply
@@ -61,6 +66,11 @@ class FakeLLM:
                 pass
 
             def do_POST(self) -> None:
+                # A client that gave up (a timeout test) leaves nothing to answer.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._answer()
+
+            def _answer(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length)
                 recorded = Recorded(
@@ -107,8 +117,8 @@ class FakeLLM:
 
 
 @contextmanager
-def fake_llm() -> Iterator[FakeLLM]:
-    server = FakeLLM()
+def fake_llm(responder: Callable[[Recorded], Reply] | None = None) -> Iterator[FakeLLM]:
+    server = FakeLLM(responder)
     server.start()
     try:
         yield server
@@ -357,3 +367,17 @@ def anthropic_stream(
     )
     events.append(("message_stop", {"type": "message_stop"}))
     return events
+
+
+def calculator_model(recorded: Recorded) -> Reply:
+    """A tiny OpenAI-format "model": asked a question with a calculator offered, it calls the tool
+    with the arithmetic it finds; given the tool's result, it answers with it. The answer depends
+    on the real tool's output, so a client must complete the round trip to print it."""
+    messages = recorded.body["messages"]
+    if messages[-1]["role"] == "tool":
+        return Reply(body=openai_completion(f"The answer is {messages[-1]['content']}."))
+    question = next(m["content"] for m in reversed(messages) if m["role"] == "user")
+    expression = "".join(ch for ch in question if ch in "0123456789+-*/(). ").strip()
+    return Reply(
+        body=openai_completion(tool_calls=[("call_1", "calculator", {"expression": expression})])
+    )

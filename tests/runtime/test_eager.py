@@ -15,15 +15,20 @@ async def test_finishes_inline_without_a_task() -> None:
     assert len(asyncio.all_tasks()) == before
 
 
-async def test_suspending_coroutine_continues_as_task() -> None:
+async def test_suspended_coroutine_finishes_in_the_same_task() -> None:
+    me = asyncio.current_task()
+    seen: list[asyncio.Task[object] | None] = []
+
     async def slow() -> int:
+        seen.append(asyncio.current_task())
         await asyncio.sleep(0.01)
-        await asyncio.sleep(0)
+        seen.append(asyncio.current_task())
         return 7
 
-    done, task = start(slow())
+    done, rest = start(slow())
     assert not done
-    assert await task == 7
+    assert await rest == 7
+    assert seen == [me, me]
 
 
 async def test_exceptions_and_cancellation_propagate() -> None:
@@ -41,9 +46,35 @@ async def test_exceptions_and_cancellation_propagate() -> None:
         finally:
             cleaned.set()
 
-    _, task = start(forever())
+    async def driver() -> None:
+        _, rest = start(forever())
+        await rest
+
+    task = asyncio.create_task(driver())
     await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned.is_set()
+
+
+async def test_in_a_loop_callback_nothing_runs_inline() -> None:
+    ran: list[bool] = []
+    outcome: list[tuple[bool, object]] = []
+
+    async def work() -> str:
+        ran.append(True)
+        return "ran later"
+
+    loop = asyncio.get_running_loop()
+    called = asyncio.Event()
+
+    def callback() -> None:  # loop callbacks have no current task
+        outcome.append(start(work()))
+        called.set()
+
+    loop.call_soon(callback)
+    await called.wait()
+    done, coro = outcome[0]
+    assert not done and ran == []
+    assert await coro == "ran later"  # type: ignore[misc]

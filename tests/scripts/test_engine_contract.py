@@ -122,3 +122,28 @@ async def test_sleep_does_not_block_the_loop(engine: str) -> None:
     outs = await asyncio.gather(*(run(engine, "sleep") for _ in range(3)))
     assert outs == ["slept\n"] * 3
     assert time.monotonic() - started < 0.8  # three 0.3 s sleeps overlapped
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_host_calls_finish_in_the_task_they_started_in(engine: str) -> None:
+    """A tool that enters task-bound scopes (anyio, as httpx does) and then really waits must
+    work from every engine: a half-run coroutine must never move to another task."""
+    import anyio
+    from llmspell.runtime import Component, Invocation, Result
+
+    async def scoped(inv: Invocation) -> Result:
+        with anyio.CancelScope():
+            await asyncio.sleep(0.001)
+        return Result.of("scoped ok")
+
+    runtime = Runtime()
+    runtime.catalog.register(Component("scoped", scoped))
+    out: list[str] = []
+    host = ScriptHost(runtime, stdout=out.append, stderr=out.append)
+    source = (
+        "for i = 1, 3 do print(Tool.execute('scoped', {}).text) end"
+        if engine == "lua"
+        else "for (let i = 0; i < 3; i++) print((await Tool.execute('scoped', {})).text);"
+    )
+    await engine_factory(engine)(host.spec(), Limits()).run(source, f"case.{EXT[engine]}")
+    assert "".join(out) == "scoped ok\n" * 3
