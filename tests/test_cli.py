@@ -175,4 +175,60 @@ def test_run_imports_no_protocol_stack_or_v8(
         if "|" in line
     }
     assert "lupa" in imported  # the measurement works
-    assert not imported & {"mcp", "a2a", "starlette", "uvicorn", "py_mini_racer", "quickjs"}
+    assert not imported & {
+        "mcp",
+        "a2a",
+        "starlette",
+        "uvicorn",
+        "py_mini_racer",
+        "quickjs",
+        "openai",
+        "anthropic",
+        "httpx",
+    }
+
+
+def _no_keys(env: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not k.endswith("_API_KEY")}
+
+
+@pytest.mark.parametrize("script", ["examples/agent.lua", "examples/agent.js"])
+def test_agent_example_runs_offline_without_keys(
+    llmspell_cmd: list[str], cli_env: dict[str, str], script: str
+) -> None:
+    proc = llmspell(llmspell_cmd, _no_keys(cli_env), "run", script)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "The answer is 84.",
+        '  used calculator({"expression":"12 * (3 + 4)"}) -> 84',
+        "tokens: 37",
+        "chunk: echo: ",
+        "chunk: streaming ",
+        "chunk: works",
+        "The answer is 1024.",
+    ]
+
+
+def test_agent_run_and_model_list(llmspell_cmd: list[str], cli_env: dict[str, str]) -> None:
+    env = _no_keys(cli_env)
+    streamed = llmspell(llmspell_cmd, env, "agent", "run", "what is 6*7?", "--tool", "calculator")
+    assert streamed.returncode == 0 and streamed.stdout == "The answer is 42.\n"
+    as_json = json.loads(
+        llmspell(
+            llmspell_cmd, env, "agent", "run", "hi", "--model", "offline/echo", "--json"
+        ).stdout
+    )
+    assert as_json["text"] == "echo: hi" and as_json["steps"] == 1
+    missing = llmspell(llmspell_cmd, env, "agent", "run", "hi", "--model", "openai/gpt-4o-mini")
+    assert missing.returncode == 1
+    assert "openai/gpt-4o-mini: no API key; set OPENAI_API_KEY" in missing.stderr
+    bad = llmspell(llmspell_cmd, env, "agent", "run", "hi", "--model", "nope/x")
+    assert (
+        bad.returncode == 1
+        and "unknown provider 'nope'" in bad.stderr
+        and "known providers" in bad.stderr
+    )
+    models = json.loads(llmspell(llmspell_cmd, env, "model", "list", "--json").stdout)
+    by_name = {m["provider"]: m for m in models}
+    assert by_name["offline"]["configured"] is True and by_name["openai"]["configured"] is False
+    assert by_name["anthropic"]["capabilities"]["json_mode"] is False
