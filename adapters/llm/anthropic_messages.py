@@ -7,7 +7,7 @@ import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .provider import WIRE_CAPABILITIES, api_key, provider_error, require, timeout_error
+from .provider import WIRE_CAPABILITIES, require, sdk_error, sdk_options
 from .spec import ModelSpec
 from .types import (
     ChatRequest,
@@ -30,12 +30,7 @@ class AnthropicMessages:
         self.spec = spec
         self.capabilities = WIRE_CAPABILITIES["anthropic"]
         self._anthropic = anthropic
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key(spec) or "not-needed",
-            base_url=spec.base_url or spec.preset.base_url,
-            timeout=spec.timeout,
-            max_retries=spec.max_retries,
-        )
+        self._client = anthropic.AsyncAnthropic(**sdk_options(spec))
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -83,18 +78,7 @@ class AnthropicMessages:
         yield Done(_completion(final))
 
     def _error(self, exc: Exception) -> Exception:
-        anthropic = self._anthropic
-        if isinstance(exc, anthropic.APITimeoutError):
-            return timeout_error(self.spec)
-        if isinstance(exc, anthropic.APIStatusError):
-            body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
-            err: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
-            return provider_error(
-                self.spec, str(err.get("message") or exc.message), status=exc.status_code
-            )
-        if isinstance(exc, anthropic.APIConnectionError):
-            return provider_error(self.spec, f"cannot reach {self._client.base_url}")
-        return exc
+        return sdk_error(self.spec, self._anthropic, exc, self._client.base_url)
 
 
 def _completion(message: Any) -> Completion:

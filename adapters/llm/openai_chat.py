@@ -9,7 +9,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .provider import WIRE_CAPABILITIES, api_key, provider_error, require, timeout_error
+from .provider import WIRE_CAPABILITIES, require, sdk_error, sdk_options
 from .spec import ModelSpec
 from .types import (
     ChatRequest,
@@ -30,12 +30,7 @@ class OpenAIChat:
         self.spec = spec
         self.capabilities = WIRE_CAPABILITIES["openai"]
         self._openai = openai
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key(spec) or "not-needed",
-            base_url=spec.base_url or spec.preset.base_url,
-            timeout=spec.timeout,
-            max_retries=spec.max_retries,
-        )
+        self._client = openai.AsyncOpenAI(**sdk_options(spec))
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -126,23 +121,7 @@ class OpenAIChat:
         )
 
     def _error(self, exc: Exception) -> Exception:
-        openai = self._openai
-        if isinstance(exc, openai.APITimeoutError):
-            return timeout_error(self.spec)
-        if isinstance(exc, openai.APIStatusError):
-            return provider_error(self.spec, _detail(exc), status=exc.status_code)
-        if isinstance(exc, openai.APIConnectionError):
-            return provider_error(self.spec, f"cannot reach {self._client.base_url}")
-        return exc
-
-
-def _detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
-    return str(getattr(exc, "message", exc))
+        return sdk_error(self.spec, self._openai, exc, self._client.base_url)
 
 
 def _tool_call(call_id: str | None, name: str, arguments: str | None) -> ToolCall:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from llmspell.runtime import ErrorCode, LLMSpellError
 
@@ -71,6 +71,30 @@ def provider_error(spec: ModelSpec, message: str, *, status: int | None = None) 
             **({"status": status} if status else {}),
         },
     )
+
+
+def sdk_options(spec: ModelSpec) -> dict[str, Any]:
+    """Client options both official SDKs take alike; their own retries do the backoff."""
+    return {
+        "api_key": api_key(spec) or "not-needed",
+        "base_url": spec.base_url or spec.preset.base_url,
+        "timeout": spec.timeout,
+        "max_retries": spec.max_retries,
+    }
+
+
+def sdk_error(spec: ModelSpec, sdk: Any, exc: Exception, base_url: object) -> Exception:
+    """Map an `openai` or `anthropic` SDK exception (both SDKs share the hierarchy) to ours."""
+    if isinstance(exc, sdk.APITimeoutError):
+        return timeout_error(spec)
+    if isinstance(exc, sdk.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        err = body.get("error", body)
+        detail = err.get("message") if isinstance(err, dict) else None
+        return provider_error(spec, str(detail or exc.message), status=exc.status_code)
+    if isinstance(exc, sdk.APIConnectionError):
+        return provider_error(spec, f"cannot reach {base_url}")
+    return exc
 
 
 def timeout_error(spec: ModelSpec) -> LLMSpellError:
