@@ -94,6 +94,26 @@ def _parser() -> argparse.ArgumentParser:
     ar.add_argument("--json", action="store_true", help="print the whole reply as JSON")
     ar.set_defaults(handler=_agent_run)
 
+    gw = sub.add_parser(
+        "gateway", help="serve the catalog over MCP (Streamable HTTP, or stdio with --stdio)"
+    )
+    _gateway_options(gw)
+    gw.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    gw.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks one)")
+    gw.add_argument("--stdio", action="store_true", help="serve MCP over stdin/stdout instead")
+    gw.add_argument(
+        "--stateless",
+        action="store_true",
+        help="JSON responses and no sessions, for replicas behind a load balancer",
+    )
+    gw.set_defaults(handler=_gateway)
+
+    mcp = sub.add_parser("mcp", help="MCP server commands")
+    mcp_sub = mcp.add_subparsers(title="mcp commands", metavar="ACTION")
+    stdio = mcp_sub.add_parser("stdio", help="serve the catalog over MCP stdio (for IDEs)")
+    _gateway_options(stdio)
+    stdio.set_defaults(handler=_gateway, stdio=True, host=None, port=None, stateless=False)
+
     model = sub.add_parser("model", help="LLM providers")
     model_sub = model.add_subparsers(title="model commands", metavar="ACTION")
     ml = model_sub.add_parser(
@@ -110,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         return show
 
     agent.set_defaults(handler=group_help(agent))
+    mcp.set_defaults(handler=group_help(mcp))
     model.set_defaults(handler=group_help(model))
 
     def tool_help(ns: argparse.Namespace) -> int:
@@ -118,6 +139,41 @@ def _parser() -> argparse.ArgumentParser:
 
     tool.set_defaults(handler=tool_help)
     return parser
+
+
+def _gateway_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file (default ./llmspell.toml when present)"
+    )
+    parser.add_argument(
+        "--reload", action="store_true", help="reload scripts when their files change"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no start-up summary")
+
+
+def _gateway(ns: argparse.Namespace) -> int:
+    from llmspell.runtime import LLMSpellError
+
+    from .config import ConfigError, load
+    from .serve import ServeOptions, serve
+
+    try:
+        config = load(ns.config)
+    except ConfigError as exc:
+        return _error(str(exc))
+    if ns.host:
+        config.http.host = ns.host
+    if ns.port is not None:
+        config.http.port = ns.port
+    if ns.stateless:
+        config.http.stateless = True
+    try:
+        asyncio.run(serve(config, ServeOptions(stdio=ns.stdio, reload=ns.reload, quiet=ns.quiet)))
+    except LLMSpellError as exc:
+        return _error(exc.message)
+    except OSError as exc:
+        return _error(str(exc))
+    return 0
 
 
 def _runtime(roots: Sequence[str] = ()) -> Any:

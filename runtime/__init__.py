@@ -5,12 +5,15 @@ It knows no protocol and no script language; adapters and protocols depend on it
 
 from .catalog import Catalog, CatalogChange
 from .component import Annotations, Component, Kind
-from .content import BlobPart, DataPart, Part, ResourceLink, Result, TextPart
+from .content import BlobPart, DataPart, Part, ResourceLink, ResourcePart, Result, TextPart
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
 from .hooks import HookRegistry
 from .invocation import LOCAL, CancelToken, Identity, Invocation
+from .peer import Peer
 from .pipeline import Pipeline
+from .prompts import Prompt, PromptArgument, PromptMessage, PromptRegistry
+from .resources import Resource, ResourceRegistry
 from .runtime import Runtime
 from .state import MemoryStateStore, StateStore
 
@@ -32,8 +35,16 @@ __all__ = [
     "LLMSpellError",
     "MemoryStateStore",
     "Part",
+    "Peer",
     "Pipeline",
+    "Prompt",
+    "PromptArgument",
+    "PromptMessage",
+    "PromptRegistry",
+    "Resource",
     "ResourceLink",
+    "ResourcePart",
+    "ResourceRegistry",
     "Result",
     "Runtime",
     "StateStore",

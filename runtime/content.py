@@ -45,7 +45,19 @@ class ResourceLink:
     type: Literal["resource_link"] = "resource_link"
 
 
-Part = TextPart | DataPart | BlobPart | ResourceLink
+@dataclass(frozen=True, slots=True)
+class ResourcePart:
+    """A resource's contents carried inline (MCP embedded resource): text or bytes, never both."""
+
+    uri: str
+    mime_type: str | None = None
+    text: str | None = None
+    blob: bytes | None = None
+    type: Literal["resource"] = "resource"
+
+
+Part = TextPart | DataPart | BlobPart | ResourceLink | ResourcePart
+PART_TYPES = (TextPart, DataPart, BlobPart, ResourceLink, ResourcePart)
 
 
 @dataclass(slots=True)
@@ -64,7 +76,7 @@ class Result:
             return cls([TextPart(value)])
         if isinstance(value, bytes):
             return cls([BlobPart(value, "application/octet-stream")])
-        if isinstance(value, TextPart | DataPart | BlobPart | ResourceLink):
+        if isinstance(value, PART_TYPES):
             return cls([value])
         return cls([DataPart(value)])
 
@@ -117,6 +129,8 @@ def part_to_plain(part: Part) -> dict[str, Any]:
         if part.name:
             out["name"] = part.name
         return out
+    if isinstance(part, ResourcePart):
+        return resource_to_plain(part)
     return {
         k: v
         for k, v in {
@@ -147,4 +161,33 @@ def part_from_plain(value: dict[str, Any]) -> Part:
         return ResourceLink(
             str(value["uri"]), value.get("name"), value.get("mime_type"), value.get("description")
         )
+    if kind == "resource":
+        return resource_from_plain(value)
     raise ValueError(f"unknown content part type {kind!r}")
+
+
+def resource_to_plain(part: ResourcePart) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "resource", "uri": part.uri}
+    if part.mime_type:
+        out["mime_type"] = part.mime_type
+    if part.blob is not None:
+        out["blob"] = base64.b64encode(part.blob).decode("ascii")
+    else:
+        out["text"] = part.text or ""
+    return out
+
+
+def resource_from_plain(value: dict[str, Any], uri: str | None = None) -> ResourcePart:
+    """`{uri, mime_type, text}` or `{uri, mime_type, blob}` (base64 or raw bytes)."""
+    target = value.get("uri") or uri
+    if not isinstance(target, str) or not target:
+        raise ValueError("a resource part needs a uri")
+    mime = value.get("mime_type")
+    blob = value.get("blob")
+    if blob is not None:
+        data = blob if isinstance(blob, bytes) else base64.b64decode(blob)
+        return ResourcePart(target, mime, blob=data)
+    text = value.get("text", "")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return ResourcePart(target, mime, text=str(text))

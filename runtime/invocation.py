@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .peer import Peer
 
 ProgressSink = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -67,6 +71,8 @@ class Invocation:
     """Absolute time.monotonic() deadline; None means no per-call limit."""
     cancel: CancelToken = field(default_factory=CancelToken)
     progress: ProgressSink | None = None
+    peer: Peer | None = None
+    """Who called, when it can be asked things back (an MCP client: sampling, elicitation, logs)."""
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -89,3 +95,8 @@ class Invocation:
     ) -> None:
         if self.progress is not None:
             await self.progress(progress, total, message)
+
+
+current: ContextVar[Invocation | None] = ContextVar("llmspell_invocation", default=None)
+"""The invocation whose handler is running in this context, so a script's `Log` reaches the
+caller that the call came from."""

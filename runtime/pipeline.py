@@ -18,7 +18,7 @@ from .content import Result
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
 from .hooks import HookRegistry
-from .invocation import Invocation
+from .invocation import Invocation, current
 from .schema import CompiledSchema, InvalidSchema
 
 _SCRIPT_FAILURES = (ErrorCode.SCRIPT_ERROR, ErrorCode.MEMORY_LIMIT)
@@ -95,6 +95,7 @@ class Pipeline:
         assert task is not None
         token = inv.cancel
         token.bind(task)
+        entered = current.set(inv)
         try:
             if inv.deadline is None:
                 return await component.handler(inv)
@@ -127,6 +128,7 @@ class Pipeline:
                 data={"exception": type(exc).__name__},
             ) from exc
         finally:
+            current.reset(entered)
             token.unbind(task)
 
     async def _run_before(self, hooks: list[Any], component: Component, inv: Invocation) -> None:

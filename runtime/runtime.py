@@ -10,6 +10,8 @@ from .events import EventBus
 from .hooks import HookRegistry
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
+from .prompts import PromptRegistry
+from .resources import ResourceRegistry
 from .state import MemoryStateStore, StateStore
 
 
@@ -20,6 +22,8 @@ class Runtime:
         self.events = EventBus()
         self.state: StateStore = state or MemoryStateStore()
         self.pipeline = Pipeline(self.catalog, self.hooks, self.events, policy)
+        self.prompts = PromptRegistry()
+        self.resources = ResourceRegistry()
 
     async def call(
         self,

@@ -21,9 +21,19 @@ from llmspell.runtime import (
     ErrorCode,
     Invocation,
     LLMSpellError,
+    Prompt,
+    PromptArgument,
+    PromptMessage,
+    Resource,
+    ResourcePart,
     Result,
     Runtime,
+    TextPart,
 )
+from llmspell.runtime.content import part_from_plain, part_to_plain, resource_from_plain
+from llmspell.runtime.invocation import current
+from llmspell.runtime.peer import LOG_LEVELS, SamplingRequest, unsupported
+from llmspell.runtime.prompts import Completer
 from llmspell.runtime.schema import CompiledSchema, InvalidSchema
 
 from .engine import ApiSpec, Builder, HostFunction, HostObject, ScriptFunction
@@ -70,6 +80,11 @@ class ScriptHost:
     roots: Sequence[Path] | None = None
     """Where files may be read from (agent images); default the working directory."""
     agents: dict[int, Any] = field(default_factory=dict)
+    prompts: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
+    calls: dict[int, Invocation] = field(default_factory=dict)
+    """Invocations of this script's tools in flight, by the ref their `ctx` object carries."""
+    _next_call: int = 0
 
     def spec(self) -> ApiSpec:
         return ApiSpec(
@@ -96,6 +111,11 @@ class ScriptHost:
                 },
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
                 "Agent": {"create": sync(self.agent_create)},
+                "Prompt": {"define": sync(self.prompt_define)},
+                "Resource": {
+                    "define": sync(self.resource_define),
+                    "updated": sync(self.runtime.resources.updated),
+                },
                 "Log": {
                     "debug": notify(lambda *m: self.log(10, "DEBUG", m)),
                     "info": notify(lambda *m: self.log(20, "INFO", m)),
@@ -106,10 +126,17 @@ class ScriptHost:
             functions={"print": notify(self.print), "sleep": async_(sleep)},
             values={"ARGS": list(self.args)},
             types={
+                "Call": {
+                    "progress": async_(self.call_progress),
+                    "log": notify(self.call_log),
+                    "sample": async_(self.call_sample),
+                    "elicit": async_(self.call_elicit),
+                    "cancelled": sync(self.call_cancelled),
+                },
                 "Agent": {
                     "execute": async_(self.agent_execute),
                     "stream": HostFunction(self.agent_stream, is_async=True, stream=True),
-                }
+                },
             },
             builders={"Agent": Builder(AGENT_FIELDS, "create")},
         )
@@ -139,7 +166,14 @@ class ScriptHost:
         annotations = spec.get("annotations") or {}
 
         async def call(inv: Invocation) -> Result:
-            return Result.from_plain(await handler.engine.call(handler, inv.arguments))
+            self._next_call += 1
+            ref = self._next_call
+            self.calls[ref] = inv
+            try:
+                ctx = HostObject("Call", ref, {"tool": name})
+                return Result.from_plain(await handler.engine.call(handler, inv.arguments, ctx))
+            finally:
+                del self.calls[ref]
 
         self.runtime.catalog.register(
             Component(
@@ -163,6 +197,165 @@ class ScriptHost:
         if name not in self.defined:
             self.defined.append(name)
         return str(name)
+
+    # -- the `ctx` a tool handler gets: its caller, progress, cancellation ----------------------
+
+    def _call(self, ref: Any) -> Invocation:
+        inv = self.calls.get(ref)
+        _need(inv is not None, "this call has finished: use ctx only while the handler runs")
+        assert inv is not None
+        if inv.cancel.cancelled:
+            raise LLMSpellError(ErrorCode.CANCELLED, "the call was cancelled by its caller")
+        return inv
+
+    async def call_progress(
+        self, ref: Any, progress: Any, total: Any = None, message: Any = None
+    ) -> None:
+        inv = self._call(ref)
+        _need(isinstance(progress, int | float), "ctx:progress(progress, total, message)")
+        await inv.report_progress(
+            float(progress),
+            float(total) if isinstance(total, int | float) else None,
+            message if isinstance(message, str) else None,
+        )
+
+    def call_log(self, ref: Any, level: Any, *parts: Any) -> None:
+        inv = self.calls.get(ref)
+        level = level if level in LOG_LEVELS else "info"
+        text = " ".join(_display(p) for p in parts)
+        self.stderr(f"[{level.upper()}] {text}\n") if _LEVEL_NUMBER[
+            level
+        ] >= self.log_level else None
+        if inv is not None and inv.peer is not None:
+            inv.peer.log(level, text, self.source)
+
+    async def call_sample(self, ref: Any, request: Any) -> dict[str, Any]:
+        inv = self._call(ref)
+        if inv.peer is None or not inv.peer.supports("sampling"):
+            raise unsupported("sampling")
+        reply = await inv.peer.sample(sampling_request(request))
+        return {
+            "text": reply.content.text if isinstance(reply.content, TextPart) else "",
+            "role": reply.role,
+            "content": part_to_plain(reply.content),
+            "model": reply.model,
+            "stop_reason": reply.stop_reason,
+        }
+
+    async def call_elicit(self, ref: Any, request: Any) -> dict[str, Any]:
+        inv = self._call(ref)
+        if inv.peer is None or not inv.peer.supports("elicitation"):
+            raise unsupported("elicitation")
+        _need(isinstance(request, dict), "ctx:elicit{message=..., schema=...}")
+        message, schema = request.get("message"), request.get("schema")
+        _need(isinstance(message, str), "ctx:elicit: message must be a string")
+        _need(isinstance(schema, dict), "ctx:elicit: schema must be a table/object")
+        reply = await inv.peer.elicit(message, schema)
+        return {"action": reply.action, "content": reply.content}
+
+    def call_cancelled(self, ref: Any) -> bool:
+        inv = self.calls.get(ref)
+        return inv is None or inv.cancel.cancelled
+
+    # -- Prompt, Resource -------------------------------------------------------------------------
+
+    def prompt_define(self, spec: Any) -> str:
+        _need(isinstance(spec, dict), "Prompt.define{...} takes a table/object")
+        name, handler = spec.get("name"), spec.get("handler")
+        _need(
+            isinstance(name, str) and name != "", "Prompt.define: name must be a non-empty string"
+        )
+        static = spec.get("messages")
+        _need(
+            isinstance(handler, ScriptFunction) or static is not None,
+            "Prompt.define: give a handler function or messages",
+        )
+        arguments = []
+        for arg in _list(spec.get("arguments"), "Prompt.define: arguments"):
+            _need(
+                isinstance(arg, dict) and isinstance(arg.get("name"), str),
+                "Prompt.define: each argument is {name=..., description=..., required=...}",
+            )
+            arguments.append(
+                PromptArgument(
+                    arg["name"],
+                    str(arg.get("description") or ""),
+                    bool(arg.get("required")),
+                    self._completer(arg.get("complete"), f"argument {arg['name']!r}"),
+                )
+            )
+
+        async def render(args: dict[str, str]) -> list[PromptMessage]:
+            value = await handler.engine.call(handler, args) if handler is not None else static
+            return prompt_messages(value, name)
+
+        self.runtime.prompts.register(
+            Prompt(name, render, str(spec.get("description") or ""), tuple(arguments), self.source),
+            replace=name in self.prompts,
+        )
+        if name not in self.prompts:
+            self.prompts.append(name)
+        return str(name)
+
+    def resource_define(self, spec: Any) -> str:
+        _need(isinstance(spec, dict), "Resource.define{...} takes a table/object")
+        uri, handler = spec.get("uri"), spec.get("handler")
+        _need(isinstance(uri, str) and uri != "", "Resource.define: uri must be a non-empty string")
+        mime = spec.get("mime_type")
+        static = {k: spec[k] for k in ("text", "blob") if k in spec}
+        _need(
+            isinstance(handler, ScriptFunction) or bool(static),
+            "Resource.define: give text, blob or a handler function",
+        )
+
+        async def read(target: str, params: dict[str, str]) -> list[ResourcePart]:
+            value = (
+                await handler.engine.call(handler, target, params)
+                if handler is not None
+                else static
+            )
+            return resource_contents(value, target, mime)
+
+        complete = {
+            var: c
+            for var, fn in _object(spec.get("complete"), "Resource.define: complete").items()
+            if (c := self._completer(fn, f"variable {var!r}")) is not None
+        }
+        self.runtime.resources.register(
+            Resource(
+                uri,
+                str(spec.get("name") or uri),
+                read,
+                str(spec.get("description") or ""),
+                mime if isinstance(mime, str) else None,
+                complete,
+                self.source,
+            ),
+            replace=uri in self.resources,
+        )
+        if uri not in self.resources:
+            self.resources.append(uri)
+        return str(uri)
+
+    def _completer(self, value: Any, what: str) -> Completer | None:
+        """`complete` is a list of values (filtered by prefix) or a function(value, args)."""
+        if value is None:
+            return None
+        if isinstance(value, ScriptFunction):
+            fn = value
+
+            async def ask(partial: str, context: dict[str, str]) -> list[str]:
+                found = await fn.engine.call(fn, partial, context)
+                return [str(v) for v in found] if isinstance(found, list) else []
+
+            return ask
+        _need(isinstance(value, list), f"complete for {what} is a list or a function")
+        values = [str(v) for v in value]
+
+        async def by_prefix(partial: str, context: dict[str, str]) -> list[str]:
+            return [v for v in values if v.startswith(partial)]
+
+        return by_prefix
 
     # -- Agent ----------------------------------------------------------------------------------
 
@@ -266,8 +459,12 @@ class ScriptHost:
         self.stdout("\t".join(_display(p) for p in parts) + "\n")
 
     def log(self, level: int, label: str, parts: tuple[Any, ...]) -> None:
+        text = " ".join(_display(p) for p in parts)
         if level >= self.log_level:
-            self.stderr(f"[{label}] " + " ".join(_display(p) for p in parts) + "\n")
+            self.stderr(f"[{label}] {text}\n")
+        inv = current.get()
+        if inv is not None and inv.peer is not None:
+            inv.peer.log(_PEER_LEVEL[label], text, self.source)
 
 
 def sync(fn: Callable[..., Any]) -> HostFunction:
@@ -343,6 +540,76 @@ def _display(value: Any) -> str:
 
 
 _API_ERROR = ErrorCode.INVALID_ARGUMENTS
+_PEER_LEVEL = {"DEBUG": "debug", "INFO": "info", "WARN": "warning", "ERROR": "error"}
+_LEVEL_NUMBER = dict(zip(LOG_LEVELS, (10, 20, 25, 30, 40, 50, 50, 50), strict=True))
+
+
+def sampling_request(value: Any) -> SamplingRequest:
+    """`ctx:sample("prompt")` or `ctx:sample{messages=..., max_tokens=..., system_prompt=...}`."""
+    if isinstance(value, str):
+        value = {"prompt": value}
+    _need(isinstance(value, dict), "ctx:sample takes a prompt string or a table/object")
+    messages = value.get("messages")
+    if messages is None:
+        _need(isinstance(value.get("prompt"), str), "ctx:sample: give prompt or messages")
+        messages = value["prompt"]
+    temperature = value.get("temperature")
+    system = value.get("system_prompt")
+    return SamplingRequest(
+        prompt_messages(messages, "ctx:sample"),
+        int(value.get("max_tokens") or 1000),
+        system if isinstance(system, str) else None,
+        float(temperature) if isinstance(temperature, int | float) else None,
+    )
+
+
+def prompt_messages(value: Any, what: str) -> list[PromptMessage]:
+    """A string, one {role, content} message, or a list of strings and messages; content is a
+    string or a content part (`{type="image", data=..., mime_type=...}`)."""
+    if isinstance(value, str | dict):
+        value = [value]
+    _need(isinstance(value, list), f"{what}: messages are a string, a message or a list")
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            out.append(PromptMessage("user", TextPart(item)))
+            continue
+        _need(isinstance(item, dict), f"{what}: a message is a string or {{role, content}}")
+        role = item.get("role", "user")
+        _need(role in ("user", "assistant"), f"{what}: role is user or assistant")
+        content = item.get("content", "")
+        try:
+            part = TextPart(content) if isinstance(content, str) else part_from_plain(content)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ScriptAPIError(_API_ERROR, f"{what}: {exc}") from None
+        out.append(PromptMessage(role, part))
+    return out
+
+
+def resource_contents(value: Any, uri: str, mime: Any) -> list[ResourcePart]:
+    """What a resource handler returns: a string (text), bytes (blob), {text=...}/{blob=...},
+    or a list of those (each may name its own uri)."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            item = {"text": item}
+        elif isinstance(item, bytes):
+            item = {"blob": item}
+        _need(isinstance(item, dict), "a resource handler returns text, bytes or {text|blob}")
+        item = {"mime_type": mime, **item}
+        try:
+            out.append(resource_from_plain(item, uri))
+        except (ValueError, TypeError) as exc:
+            raise ScriptAPIError(_API_ERROR, f"resource {uri!r}: {exc}") from None
+    return out
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None or value == {}:
+        return []
+    _need(isinstance(value, list), f"{what} must be a list")
+    return list(value)
 
 
 def _need(ok: bool, message: str) -> None:

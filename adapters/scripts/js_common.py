@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Literal, Protocol
 
 from llmspell.runtime import ErrorCode, LLMSpellError
+from llmspell.runtime.invocation import current
 
 from .engine import ApiSpec, Deadline, HostFunction, HostObject, Limits, ScriptError, memory_error
 
@@ -206,11 +207,20 @@ class JSEngine:
             if not hf.is_async:
                 value = hf.fn(*args)
                 return None if rid == 0 else f"[{rid},true,{encode(value)}]"
+            # A JS call's host requests run in the context of the invocation that started it,
+            # so once that invocation is cancelled its async requests fail and the script
+            # stops, as a Lua coroutine that is no longer resumed does.
+            inv = current.get()
+            if inv is not None and inv.cancel.cancelled:
+                raise LLMSpellError(ErrorCode.CANCELLED, "the call was cancelled by its caller")
             task = asyncio.ensure_future(hf.fn(*args))
         except Exception as exc:
             return None if rid == 0 else f"[{rid},false,{_error_json(exc)}]"
         self._tasks[rid] = task
         task.add_done_callback(functools.partial(self._task_done, rid))
+        if inv is not None:
+            inv.cancel.bind(task)
+            task.add_done_callback(inv.cancel.unbind)
         return None
 
     def _task_done(self, rid: int, task: asyncio.Future[Any]) -> None:

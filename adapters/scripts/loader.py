@@ -31,9 +31,16 @@ class LoadedScript:
 
     def unload(self) -> None:
         """Take back the components the script defined and release its engine."""
+        runtime = self.host.runtime
         for name in self.host.defined:
-            self.host.runtime.catalog.unregister(name)
+            runtime.catalog.unregister(name)
+        for name in self.host.prompts:
+            runtime.prompts.unregister(name)
+        for uri in self.host.resources:
+            runtime.resources.unregister(uri)
         self.host.defined.clear()
+        self.host.prompts.clear()
+        self.host.resources.clear()
         self.engine.close()
 
 

@@ -1,0 +1,131 @@
+"""The gateway's composition root: one runtime filled from the config (built-in tools, scripts,
+agents), served by one MCP server, with scripts reloaded when their files change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmspell.adapters.scripts.engine import Limits
+from llmspell.adapters.scripts.loader import LoadedScript, load_script
+from llmspell.runtime import LLMSpellError, Runtime
+
+from .config import GatewayConfig
+
+logger = logging.getLogger("llmspell.gateway")
+
+RELOAD_POLL = 0.5
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+@dataclass
+class Gateway:
+    config: GatewayConfig
+    runtime: Runtime = field(default_factory=Runtime)
+    scripts: dict[Path, LoadedScript] = field(default_factory=dict)
+    agents: list[Any] = field(default_factory=list)
+    write: Callable[[str], None] = _stderr
+    """Where script output goes: stderr, since stdout may be the MCP stdio channel."""
+    _watch: asyncio.Task[None] | None = None
+
+    @property
+    def limits(self) -> Limits:
+        timeout = self.config.limits.timeout
+        return Limits(timeout=timeout or None, memory=self.config.limits.memory_mb * 1024 * 1024)
+
+    async def start(self, *, reload: bool = False) -> None:
+        """Built-in tools, then scripts (which may use them), then config agents (which may
+        offer script tools). A script that fails to load stops the start with its FILE:LINE."""
+        from llmspell.adapters.llm.agent import Agent, AgentSpec
+        from llmspell.adapters.tools import register_builtins
+        from llmspell.adapters.tools.files import Roots
+
+        roots = self.config.root_paths()
+        if self.config.builtins:
+            register_builtins(self.runtime.catalog, roots=roots)
+        for path in self.config.script_paths():
+            self.scripts[path] = await self._load(path)
+        file_roots = Roots.of(roots)
+
+        async def load_image(path: str) -> bytes:
+            return await file_roots.read_bytes("agent", path)
+
+        for spec in self.config.agents:
+            agent = Agent(
+                AgentSpec.from_plain(spec.model_dump()),
+                self.runtime.pipeline,
+                load_image=load_image,
+            )
+            self.runtime.catalog.register(agent.component())
+            self.agents.append(agent)
+        if reload and self.scripts:
+            self._watch = asyncio.create_task(self._watch_scripts())
+
+    async def _load(self, path: Path) -> LoadedScript:
+        return await load_script(
+            self.runtime, str(path), limits=self.limits, stdout=self.write, stderr=self.write
+        )
+
+    async def reload(self, path: Path) -> None:
+        """Swap a script for its new version; its components leave and come back, and MCP
+        clients hear `list_changed`. A broken edit is reported and leaves the script unloaded."""
+        old = self.scripts.pop(path, None)
+        if old is not None:
+            old.unload()
+            await old.aclose()
+        try:
+            self.scripts[path] = await self._load(path)
+        except (LLMSpellError, OSError) as exc:
+            self.write(f"llmspell: reload of {path} failed: {exc}\n")
+            return
+        self.write(f"llmspell: reloaded {path}\n")
+
+    async def _watch_scripts(self) -> None:
+        seen = {p: _mtime(p) for p in self.scripts}
+        while True:
+            await asyncio.sleep(RELOAD_POLL)
+            for path in list(seen):
+                stamp = _mtime(path)
+                if stamp != seen[path]:
+                    seen[path] = stamp
+                    await self.reload(path)
+
+    def summary(self) -> dict[str, list[str]]:
+        catalog = self.runtime.catalog
+        return {
+            "tools": sorted(c.name for c in catalog.list("tool")),
+            "agents": sorted(c.name for c in catalog.list("agent")),
+            "workflows": sorted(c.name for c in catalog.list("workflow")),
+            "prompts": sorted(p.name for p in self.runtime.prompts.list()),
+            "resources": sorted(
+                r.uri for r in [*self.runtime.resources.list(), *self.runtime.resources.templates()]
+            ),
+            "scripts": [str(p) for p in self.scripts],
+        }
+
+    async def aclose(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        for script in self.scripts.values():
+            await script.aclose()
+        for agent in self.agents:
+            await agent.aclose()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,118 @@
+"""`llmspell gateway`: start the gateway, then serve it over Streamable HTTP (uvicorn) or stdio."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+from .config import GatewayConfig
+from .gateway import Gateway
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    stdio: bool = False
+    reload: bool = False
+    quiet: bool = False
+
+
+async def serve(config: GatewayConfig, options: ServeOptions) -> None:
+    from llmspell.protocols.mcp import McpServer
+
+    import llmspell
+
+    started = time.perf_counter()
+    gateway = Gateway(config)
+    try:
+        await gateway.start(reload=options.reload)
+        mcp = McpServer(
+            gateway.runtime,
+            name=config.name,
+            version=llmspell.__version__,
+            instructions=config.instructions,
+        )
+        if options.stdio:
+            from llmspell.protocols.mcp import stdio
+
+            if not options.quiet:
+                _summary(gateway, "stdio", started)
+            await stdio.serve(mcp)
+        else:
+            await _serve_http(gateway, mcp, options, started)
+    finally:
+        await gateway.aclose()
+
+
+async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, started: float) -> None:
+    import socket
+
+    import uvicorn
+    from llmspell.protocols.mcp import McpServer
+    from llmspell.protocols.mcp.http import HttpOptions
+
+    from .app import build_app
+
+    assert isinstance(mcp, McpServer)
+    http = gateway.config.http
+    app = build_app(
+        gateway,
+        mcp,
+        HttpOptions(
+            host=http.host,
+            stateless=http.stateless,
+            max_body=http.max_body,
+            allowed_hosts=tuple(http.allowed_hosts),
+        ),
+    )
+    # Bind first: a taken port fails before anything is announced, and port 0 is resolved.
+    family = socket.AF_INET6 if ":" in http.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((http.host, http.port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {http.host}:{http.port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+        )
+    )
+    if not options.quiet:
+        host = f"[{http.host}]" if ":" in http.host else http.host
+        _summary(gateway, f"http://{host}:{port}{http.path}", started)
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        sock.close()
+
+
+def _summary(gateway: Gateway, where: str, started: float) -> None:
+    """What is served and where, on stderr (stdout may be the MCP channel)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    info = gateway.summary()
+    console = Console(stderr=True, highlight=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    mode = " (stateless)" if gateway.config.http.stateless and where != "stdio" else ""
+    console.print(
+        f"[bold]llmspell gateway[/bold] serving MCP at [cyan]{where}[/cyan]{mode}"
+        f"  [dim]ready in {elapsed:.0f} ms[/dim]"
+    )
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    for key in ("tools", "agents", "prompts", "resources", "scripts"):
+        names = info[key]
+        if names:
+            shown = ", ".join(names[:8]) + (f", … (+{len(names) - 8})" if len(names) > 8 else "")
+            table.add_row(f"[bold]{key}[/bold]", str(len(names)), shown)
+    console.print(table)
+    sys.stderr.flush()

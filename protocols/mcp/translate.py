@@ -1,0 +1,200 @@
+"""Runtime <-> MCP wire types, in one place: components to tools, results to content, prompts and
+resources to their listings, errors to JSON-RPC codes. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import mcp_types as types
+from llmspell.runtime import (
+    BlobPart,
+    Component,
+    DataPart,
+    ErrorCode,
+    LLMSpellError,
+    Part,
+    Prompt,
+    PromptMessage,
+    Resource,
+    ResourceLink,
+    ResourcePart,
+    Result,
+    TextPart,
+)
+from llmspell.runtime.peer import ElicitReply, SamplingReply, SamplingRequest
+from mcp.shared.exceptions import MCPError
+
+Content = (
+    types.TextContent
+    | types.ImageContent
+    | types.AudioContent
+    | types.EmbeddedResource
+    | types.ResourceLink
+)
+
+_JSONRPC_CODES = {
+    ErrorCode.UNKNOWN_COMPONENT: types.INVALID_PARAMS,
+    ErrorCode.INVALID_ARGUMENTS: types.INVALID_PARAMS,
+    ErrorCode.DENIED: types.INVALID_REQUEST,
+}
+CALLER_ERRORS = frozenset({ErrorCode.UNKNOWN_COMPONENT, ErrorCode.DENIED})
+"""Failures of a tools/call that are the caller's, answered as JSON-RPC errors. Everything that
+happened inside the tool (bad arguments included) is a result with isError, so a model can read
+it and try again, as the spec asks."""
+
+
+def tool(component: Component) -> types.Tool:
+    a = component.annotations
+    hints = types.ToolAnnotations(
+        title=a.title,
+        read_only_hint=a.read_only,
+        destructive_hint=a.destructive,
+        idempotent_hint=a.idempotent,
+        open_world_hint=a.open_world,
+    )
+    return types.Tool(
+        name=component.name,
+        description=component.description or f"{component.kind} {component.name}",
+        input_schema=component.input_schema,
+        output_schema=component.output_schema,
+        annotations=hints if hints.model_dump(exclude_none=True) else None,
+    )
+
+
+def call_result(result: Result, component: Component) -> types.CallToolResult:
+    """Data parts become structuredContent (and, as the spec recommends, a JSON text block
+    when there is no text to show)."""
+    content: list[Content] = []
+    structured: Any = None
+    texts = any(isinstance(p, TextPart) for p in result.parts)
+    for part in result.parts:
+        if isinstance(part, DataPart):
+            if structured is None:
+                structured = part.data
+            if not texts:
+                content.append(types.TextContent(text=_json(part.data)))
+            continue
+        content.append(content_block(part))
+    if structured is not None and not isinstance(structured, dict):
+        structured = None if component.output_schema is None else {"result": structured}
+    return types.CallToolResult(
+        content=content, structured_content=structured, is_error=result.is_error
+    )
+
+
+def content_block(part: Part) -> Content:
+    if isinstance(part, TextPart):
+        return types.TextContent(text=part.text)
+    if isinstance(part, BlobPart):
+        data = base64.b64encode(part.data).decode("ascii")
+        if part.kind == "image":
+            return types.ImageContent(data=data, mime_type=part.mime_type)
+        if part.kind == "audio":
+            return types.AudioContent(data=data, mime_type=part.mime_type)
+        uri = f"attachment:///{part.name or 'blob'}"
+        return types.EmbeddedResource(
+            resource=types.BlobResourceContents(uri=uri, mime_type=part.mime_type, blob=data)
+        )
+    if isinstance(part, ResourcePart):
+        return types.EmbeddedResource(resource=resource_contents(part))
+    if isinstance(part, ResourceLink):
+        return types.ResourceLink(
+            uri=part.uri,
+            name=part.name or part.uri,
+            mime_type=part.mime_type,
+            description=part.description,
+        )
+    return types.TextContent(text=_json(part.data))
+
+
+def part(block: Any) -> Part:
+    """MCP content (from a client's sampling reply) back to a runtime part."""
+    kind = getattr(block, "type", None)
+    if kind == "text":
+        return TextPart(block.text)
+    if kind in ("image", "audio"):
+        return BlobPart(base64.b64decode(block.data), block.mime_type)
+    if kind == "resource":
+        res = block.resource
+        if isinstance(res, types.BlobResourceContents):
+            return ResourcePart(res.uri, res.mime_type, blob=base64.b64decode(res.blob))
+        return ResourcePart(res.uri, res.mime_type, text=res.text)
+    if kind == "resource_link":
+        return ResourceLink(block.uri, block.name, block.mime_type, block.description)
+    return TextPart(str(block))
+
+
+def resource_contents(
+    part: ResourcePart,
+) -> types.TextResourceContents | types.BlobResourceContents:
+    if part.blob is not None:
+        return types.BlobResourceContents(
+            uri=part.uri,
+            mime_type=part.mime_type,
+            blob=base64.b64encode(part.blob).decode("ascii"),
+        )
+    return types.TextResourceContents(uri=part.uri, mime_type=part.mime_type, text=part.text or "")
+
+
+def prompt(p: Prompt) -> types.Prompt:
+    return types.Prompt(
+        name=p.name,
+        description=p.description or None,
+        arguments=[
+            types.PromptArgument(
+                name=a.name, description=a.description or None, required=a.required
+            )
+            for a in p.arguments
+        ],
+    )
+
+
+def prompt_message(message: PromptMessage) -> types.PromptMessage:
+    return types.PromptMessage(role=message.role, content=content_block(message.content))
+
+
+def resource(r: Resource) -> types.Resource:
+    return types.Resource(
+        uri=r.uri, name=r.name, description=r.description or r.name, mime_type=r.mime_type
+    )
+
+
+def resource_template(r: Resource) -> types.ResourceTemplate:
+    return types.ResourceTemplate(
+        uri_template=r.uri, name=r.name, description=r.description or r.name, mime_type=r.mime_type
+    )
+
+
+def sampling_params(request: SamplingRequest) -> types.CreateMessageRequestParams:
+    return types.CreateMessageRequestParams(
+        messages=[
+            types.SamplingMessage(role=m.role, content=content_block(m.content))  # type: ignore[arg-type]
+            for m in request.messages
+        ],
+        max_tokens=request.max_tokens,
+        system_prompt=request.system_prompt,
+        temperature=request.temperature,
+    )
+
+
+def sampling_reply(result: types.CreateMessageResult) -> SamplingReply:
+    content = result.content
+    block = content[0] if isinstance(content, list) else content
+    return SamplingReply(part(block), result.model, result.stop_reason, result.role)
+
+
+def elicit_reply(result: types.ElicitResult) -> ElicitReply:
+    return ElicitReply(result.action, dict(result.content) if result.content else None)
+
+
+def mcp_error(exc: LLMSpellError) -> MCPError:
+    return MCPError(
+        _JSONRPC_CODES.get(exc.code, types.INTERNAL_ERROR), exc.message, exc.data or None
+    )
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,27 @@
+// JavaScript-defined tools for the MCP server tests.
+
+Tool.define({
+  name: "js_upper",
+  description: "Upper-cases text (JavaScript)",
+  input_schema: {
+    type: "object",
+    properties: { text: { type: "string" } },
+    required: ["text"],
+  },
+  handler: async (args) => args.text.toUpperCase(),
+});
+
+Tool.define({
+  name: "js_forever",
+  description: "Counts in State until cancelled",
+  input_schema: { type: "object", properties: { key: { type: "string" } }, required: ["key"] },
+  handler: async (args, ctx) => {
+    let n = 0;
+    for (;;) {
+      n += 1;
+      await State.set(args.key, n);
+      if (n === 1) await ctx.progress(1);
+      await sleep(0.02);
+    }
+  },
+});
