@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 .PHONY: run test lint typecheck bench setup clean
 
 run: $(VENV)/.stamp-install
-	$(BIN)/llmspell run examples/hello.lua
+	$(BIN)/llmspell gateway $(ARGS)
 
 test: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
 	$(BIN)/ruff check .
@@ -21,6 +21,7 @@ setup: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
 
 bench: $(VENV)/.stamp-install
 	$(PY) -m llmspell.bench startup
+	$(PY) -m llmspell.bench gateway
 
 $(VENV)/.stamp-install: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

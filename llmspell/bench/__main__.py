@@ -1,6 +1,6 @@
 import argparse
 
-SUITES = {"startup": "llmspell.bench.startup"}
+SUITES = {"startup": "llmspell.bench.startup", "gateway": "llmspell.bench.gateway"}
 
 
 def main() -> int:

@@ -39,26 +39,19 @@ class RunningGateway:
 
 
 @contextmanager
-def gateway(*args: str, config: Path = PROFILE, timeout: float = 20.0) -> Iterator[RunningGateway]:
+def gateway(
+    *args: str, config: Path | None = PROFILE, cwd: Path = ROOT, timeout: float = 20.0
+) -> Iterator[RunningGateway]:
     """`llmspell gateway --config CONFIG --port 0 ARGS...`; yields once it announces its URL."""
+    chosen = ["--config", str(config)] if config is not None else []
     with tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False) as log:
         path = Path(log.name)
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llmspell",
-                "gateway",
-                "--config",
-                str(config),
-                "--port",
-                "0",
-                *args,
-            ],
+            [sys.executable, "-m", "llmspell", "gateway", *chosen, "--port", "0", *args],
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env(),
-            cwd=ROOT,
+            cwd=cwd,
         )
     try:
         deadline = time.monotonic() + timeout
