@@ -129,8 +129,7 @@ class McpServer:
         self, ctx: Ctx, params: types.CallToolRequestParams
     ) -> types.CallToolResult:
         conn = self._connection(ctx)
-        component = self.runtime.catalog.find(params.name)
-        if component is None:
+        if params.name not in self.runtime.catalog:
             close = self.runtime.catalog.suggest(params.name)
             hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
             raise MCPError(
@@ -162,7 +161,7 @@ class McpServer:
                 content=[types.TextContent(text=exc.message)], is_error=True
             )
         await peer.flush()
-        return translate.call_result(result, component)
+        return translate.call_result(result)
 
     # -- prompts --------------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def tool(component: Component) -> types.Tool:
     )
 
 
-def call_result(result: Result, component: Component) -> types.CallToolResult:
+def call_result(result: Result) -> types.CallToolResult:
     """Data parts become structuredContent (and, as the spec recommends, a JSON text block
     when there is no text to show)."""
     content: list[Content] = []
@@ -76,8 +76,8 @@ def call_result(result: Result, component: Component) -> types.CallToolResult:
                 content.append(types.TextContent(text=_json(part.data)))
             continue
         content.append(content_block(part))
-    if structured is not None and not isinstance(structured, dict):
-        structured = None if component.output_schema is None else {"result": structured}
+    if not isinstance(structured, dict):
+        structured = None  # handshake-era structuredContent must be an object; the text has it
     return types.CallToolResult(
         content=content, structured_content=structured, is_error=result.is_error
     )
