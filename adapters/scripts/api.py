@@ -117,10 +117,10 @@ class ScriptHost:
                     "updated": sync(self.runtime.resources.updated),
                 },
                 "Log": {
-                    "debug": notify(lambda *m: self.log(10, "DEBUG", m)),
-                    "info": notify(lambda *m: self.log(20, "INFO", m)),
-                    "warn": notify(lambda *m: self.log(30, "WARN", m)),
-                    "error": notify(lambda *m: self.log(40, "ERROR", m)),
+                    "debug": notify(lambda *m: self.log("debug", m, current.get())),
+                    "info": notify(lambda *m: self.log("info", m, current.get())),
+                    "warn": notify(lambda *m: self.log("warning", m, current.get())),
+                    "error": notify(lambda *m: self.log("error", m, current.get())),
                 },
             },
             functions={"print": notify(self.print), "sleep": async_(sleep)},
@@ -220,14 +220,7 @@ class ScriptHost:
         )
 
     def call_log(self, ref: Any, level: Any, *parts: Any) -> None:
-        inv = self.calls.get(ref)
-        level = level if level in LOG_LEVELS else "info"
-        text = " ".join(_display(p) for p in parts)
-        self.stderr(f"[{level.upper()}] {text}\n") if _LEVEL_NUMBER[
-            level
-        ] >= self.log_level else None
-        if inv is not None and inv.peer is not None:
-            inv.peer.log(level, text, self.source)
+        self.log(level if level in LOG_LEVELS else "info", parts, self.calls.get(ref))
 
     async def call_sample(self, ref: Any, request: Any) -> dict[str, Any]:
         inv = self._call(ref)
@@ -458,13 +451,13 @@ class ScriptHost:
     def print(self, *parts: Any) -> None:
         self.stdout("\t".join(_display(p) for p in parts) + "\n")
 
-    def log(self, level: int, label: str, parts: tuple[Any, ...]) -> None:
+    def log(self, level: str, parts: tuple[Any, ...], inv: Invocation | None) -> None:
+        """To stderr at or above `log_level`, and to the caller of `inv` when it listens."""
         text = " ".join(_display(p) for p in parts)
-        if level >= self.log_level:
-            self.stderr(f"[{label}] {text}\n")
-        inv = current.get()
+        if _LEVEL_NUMBER[level] >= self.log_level:
+            self.stderr(f"[{_LABEL.get(level, level.upper())}] {text}\n")
         if inv is not None and inv.peer is not None:
-            inv.peer.log(_PEER_LEVEL[label], text, self.source)
+            inv.peer.log(level, text, self.source)
 
 
 def sync(fn: Callable[..., Any]) -> HostFunction:
@@ -540,7 +533,7 @@ def _display(value: Any) -> str:
 
 
 _API_ERROR = ErrorCode.INVALID_ARGUMENTS
-_PEER_LEVEL = {"DEBUG": "debug", "INFO": "info", "WARN": "warning", "ERROR": "error"}
+_LABEL = {"warning": "WARN"}
 _LEVEL_NUMBER = dict(zip(LOG_LEVELS, (10, 20, 25, 30, 40, 50, 50, 50), strict=True))
 
 
