@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmspell.adapters.scripts.api import Writer, _stderr
 from llmspell.adapters.scripts.engine import Limits
 from llmspell.adapters.scripts.loader import LoadedScript, load_script
 from llmspell.runtime import LLMSpellError, Runtime
@@ -23,18 +22,13 @@ logger = logging.getLogger("llmspell.gateway")
 RELOAD_POLL = 0.5
 
 
-def _stderr(text: str) -> None:
-    sys.stderr.write(text)
-    sys.stderr.flush()
-
-
 @dataclass
 class Gateway:
     config: GatewayConfig
     runtime: Runtime = field(default_factory=Runtime)
     scripts: dict[Path, LoadedScript] = field(default_factory=dict)
     agents: list[Any] = field(default_factory=list)
-    write: Callable[[str], None] = _stderr
+    write: Writer = _stderr
     """Where script output goes: stderr, since stdout may be the MCP stdio channel."""
     _watch: asyncio.Task[None] | None = None
 

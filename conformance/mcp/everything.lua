@@ -5,6 +5,9 @@ local WAV = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
 local NO_ARGS = { type = "object", properties = {} }
 
 local function image() return { type = "image", data = PNG, mime_type = "image/png" } end
+local function answered(label, answer)
+  return label .. ": action=" .. answer.action .. ", content=" .. JSON.encode(answer.content or {})
+end
 
 Tool.define {
   name = "test_simple_text",
@@ -124,7 +127,7 @@ Tool.define {
         required = { "username", "email" },
       },
     }
-    return "User response: action=" .. answer.action .. ", content=" .. JSON.encode(answer.content or {})
+    return answered("User response", answer)
   end,
 }
 
@@ -147,7 +150,7 @@ Tool.define {
         },
       },
     }
-    return "Elicitation completed: action=" .. answer.action .. ", content=" .. JSON.encode(answer.content or {})
+    return answered("Elicitation completed", answer)
   end,
 }
 
@@ -179,7 +182,7 @@ Tool.define {
         },
       },
     }
-    return "Elicitation completed: action=" .. answer.action .. ", content=" .. JSON.encode(answer.content or {})
+    return answered("Elicitation completed", answer)
   end,
 }
 

@@ -34,6 +34,12 @@ class Raw:
     async def post(self, _: str = "", **kwargs: Any) -> httpx.Response:
         return await self.http.post(self.url, **kwargs)
 
+    async def call_tool(self, rid: int, name: str, arguments: dict[str, Any]) -> httpx.Response:
+        params = {"name": name, "arguments": arguments}
+        return await self.post(
+            json={"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
+        )
+
 
 @pytest.fixture
 async def session(http_gateway: RunningGateway) -> AsyncIterator[Raw]:
@@ -82,15 +88,7 @@ async def test_unknown_method_is_method_not_found(session: Raw) -> None:
 
 
 async def test_unknown_tool_over_the_wire(session: Raw) -> None:
-    response = await session.post(
-        "",
-        json={
-            "jsonrpc": "2.0",
-            "id": 4,
-            "method": "tools/call",
-            "params": {"name": "js_uper", "arguments": {}},
-        },
-    )
+    response = await session.call_tool(4, "js_uper", {})
     error = messages(response)[0]["error"]
     assert error["code"] == -32602
     assert error["message"].startswith("unknown tool 'js_uper'; did you mean 'js_upper'")
@@ -100,23 +98,13 @@ async def test_unknown_tool_over_the_wire(session: Raw) -> None:
 
 async def test_oversize_body_is_413(session: Raw) -> None:
     # The test profile caps bodies at 64 KiB.
-    big = {"jsonrpc": "2.0", "id": 5, "method": "tools/call",
-           "params": {"name": "js_upper", "arguments": {"text": "x" * 70_000}}}  # fmt: skip
-    response = await session.post("", json=big)
+    response = await session.call_tool(5, "js_upper", {"text": "x" * 70_000})
     assert response.status_code == 413
     await still_serving(session)
 
 
 async def test_wrong_arguments_name_the_field(session: Raw) -> None:
-    response = await session.post(
-        "",
-        json={
-            "jsonrpc": "2.0",
-            "id": 6,
-            "method": "tools/call",
-            "params": {"name": "js_upper", "arguments": {"text": 7}},
-        },
-    )
+    response = await session.call_tool(6, "js_upper", {"text": 7})
     result = messages(response)[0]["result"]
     assert result["isError"] is True
     assert result["content"][0]["text"] == (
