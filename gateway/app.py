@@ -1,5 +1,6 @@
-"""The ASGI app: MCP at `/mcp`, health at `/healthz`, the gateway started and stopped by the
-app's lifespan. Built from plain routes, as Starlette apps are."""
+"""The ASGI app: MCP at `/mcp`, liveness at `/healthz`, upstream readiness at `/readyz`, the
+gateway started and stopped by the app's lifespan. Built from plain routes, as Starlette apps
+are."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ def build_app(gateway: Gateway, mcp: McpServer, options: HttpOptions) -> Starlet
             {"status": "ok", **{k: len(v) for k, v in summary.items() if k != "scripts"}}
         )
 
+    async def ready(request: Request) -> JSONResponse:
+        """Ready when every upstream is; the body says which are not and why."""
+        upstreams = gateway.upstreams()
+        ok = all(u["state"] == "ready" for u in upstreams)
+        return JSONResponse(
+            {"status": "ready" if ok else "degraded", "upstreams": upstreams},
+            status_code=200 if ok else 503,
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with manager.run():
@@ -34,6 +44,7 @@ def build_app(gateway: Gateway, mcp: McpServer, options: HttpOptions) -> Starlet
         routes=[
             Route(gateway.config.http.path, endpoint=asgi_app(manager)),
             Route("/healthz", health, methods=["GET"]),
+            Route("/readyz", ready, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -67,9 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     tool_sub = tool.add_subparsers(title="tool commands", metavar="ACTION")
     tl = tool_sub.add_parser("list", help="list the tools in the catalog")
     tl.add_argument("--json", action="store_true", help="print JSON")
+    _catalog_options(tl)
     tl.set_defaults(handler=_tool_list)
-    tr = tool_sub.add_parser("run", help="run one tool")
+    tr = tool_sub.add_parser("run", help="run one tool (`server.tool` for a remote MCP tool)")
     tr.add_argument("name")
+    _catalog_options(tr)
     tr.add_argument("--args", default="{}", help="arguments as a JSON object")
     tr.add_argument("--json", action="store_true", help="print the whole result as JSON")
     tr.add_argument(
@@ -108,11 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     gw.set_defaults(handler=_gateway)
 
-    mcp = sub.add_parser("mcp", help="MCP server commands")
+    mcp = sub.add_parser("mcp", help="MCP commands: serve over stdio, inspect upstream servers")
     mcp_sub = mcp.add_subparsers(title="mcp commands", metavar="ACTION")
     stdio = mcp_sub.add_parser("stdio", help="serve the catalog over MCP stdio (for IDEs)")
     _gateway_options(stdio)
     stdio.set_defaults(handler=_gateway, stdio=True, host=None, port=None, stateless=False)
+    ml_ = mcp_sub.add_parser("list", help="connect the configured MCP servers; list their tools")
+    _catalog_options(ml_)
+    ml_.add_argument("--json", action="store_true", help="print JSON")
+    ml_.set_defaults(handler=_mcp_list, tools=True)
+    ms = mcp_sub.add_parser(
+        "status", help="each upstream's state: from the running gateway, else by connecting"
+    )
+    _catalog_options(ms)
+    ms.add_argument("--url", help="the gateway to ask (default: the config's http address)")
+    ms.add_argument("--json", action="store_true", help="print JSON")
+    ms.set_defaults(handler=_mcp_status)
 
     model = sub.add_parser("model", help="LLM providers")
     model_sub = model.add_subparsers(title="model commands", metavar="ACTION")
@@ -141,10 +154,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _gateway_options(parser: argparse.ArgumentParser) -> None:
+def _catalog_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", metavar="FILE", help="config file (default ./llmspell.toml when present)"
+        "--config",
+        metavar="FILE",
+        help="llmspell.toml, or an IDE's mcp.json (default ./llmspell.toml when present)",
     )
+    parser.add_argument(
+        "--mcp-config",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an mcpServers JSON file (Claude Desktop, Cursor, VS Code); repeatable",
+    )
+
+
+def _gateway_options(parser: argparse.ArgumentParser) -> None:
+    _catalog_options(parser)
     parser.add_argument(
         "--reload", action="store_true", help="reload scripts when their files change"
     )
@@ -154,11 +180,11 @@ def _gateway_options(parser: argparse.ArgumentParser) -> None:
 def _gateway(ns: argparse.Namespace) -> int:
     from llmspell.runtime import LLMSpellError
 
-    from .config import ConfigError, load
+    from .config import ConfigError
     from .serve import ServeOptions, serve
 
     try:
-        config = load(ns.config)
+        config = _config(ns)
     except ConfigError as exc:
         return _error(str(exc))
     if ns.host:
@@ -174,6 +200,35 @@ def _gateway(ns: argparse.Namespace) -> int:
     except OSError as exc:
         return _error(str(exc))
     return 0
+
+
+def _config(ns: argparse.Namespace) -> Any:
+    from .config import load
+
+    config = load(ns.config)
+    for path in ns.mcp_config:
+        config.add_servers_file(path)
+    return config
+
+
+async def _connected(ns: argparse.Namespace, only: str | None = None) -> tuple[Any, Any]:
+    """A runtime with the built-ins and the configured MCP servers (or just the one a
+    `server.tool` name needs); returns it with the federation to close."""
+    from llmspell.protocols.mcp.remote import LazyFederation
+
+    config = _config(ns)
+    runtime = _runtime()
+    sep = config.federation.separator
+    specs = [s for s in config.server_specs() if not s.disabled]
+    if only is not None:
+        specs = [s for s in specs if only.startswith(s.name + sep)]
+    # Wait out each server's first attempt: a CLI answer should not race the connection.
+    wait = max((s.connect_timeout for s in specs), default=0.0) + 1.0
+    federation = LazyFederation(runtime, separator=sep, startup_wait=wait)
+    runtime.remote = federation
+    if specs:
+        await federation.start(specs)
+    return runtime, federation
 
 
 def _runtime(roots: Sequence[str] = ()) -> Any:
@@ -200,10 +255,14 @@ def _run(ns: argparse.Namespace) -> int:
     limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
     async def go() -> None:
+        from llmspell.protocols.mcp.remote import LazyFederation
+
         loaded = None
+        runtime = _runtime(ns.allow_root)
+        runtime.remote = federation = LazyFederation(runtime)
         try:
             loaded = await load_script(
-                _runtime(ns.allow_root),
+                runtime,
                 ns.file,
                 engine=ns.engine,
                 limits=limits,
@@ -212,6 +271,7 @@ def _run(ns: argparse.Namespace) -> int:
         finally:
             if loaded is not None:
                 await loaded.aclose()
+            await federation.aclose()
 
     try:
         asyncio.run(go())
@@ -224,7 +284,17 @@ def _run(ns: argparse.Namespace) -> int:
 
 
 def _tool_list(ns: argparse.Namespace) -> int:
-    components = sorted(_runtime().catalog.list(), key=lambda c: c.name)
+    from .config import ConfigError
+
+    async def go() -> list[Any]:
+        runtime, federation = await _connected(ns)
+        await federation.aclose()
+        return list(runtime.catalog.list())
+
+    try:
+        components = sorted(asyncio.run(go()), key=lambda c: c.name)
+    except ConfigError as exc:
+        return _error(str(exc))
     if ns.json:
         print(json.dumps([c.summary() for c in components], indent=2))
         return 0
@@ -244,9 +314,18 @@ def _tool_run(ns: argparse.Namespace) -> int:
         return _error(f"--args is not valid JSON: {exc}")
     if not isinstance(arguments, dict):
         return _error("--args must be a JSON object")
+    from .config import ConfigError
+
+    async def go() -> Any:
+        runtime, federation = await _connected(ns, only=ns.name)
+        try:
+            return await runtime.call(ns.name, arguments, timeout=ns.timeout)
+        finally:
+            await federation.aclose()
+
     try:
-        result = asyncio.run(_runtime().call(ns.name, arguments, timeout=ns.timeout))
-    except LLMSpellError as exc:
+        result = asyncio.run(go())
+    except (LLMSpellError, ConfigError) as exc:
         return _error(str(exc))
     if ns.json:
         print(json.dumps(result.to_plain(), indent=2, ensure_ascii=False))
@@ -258,6 +337,77 @@ def _tool_run(ns: argparse.Namespace) -> int:
             else json.dumps(result.data, indent=2, ensure_ascii=False)
         )
     return 1 if result.is_error else 0
+
+
+def _mcp_list(ns: argparse.Namespace) -> int:
+    from .config import ConfigError
+
+    async def go() -> list[dict[str, Any]]:
+        _, federation = await _connected(ns)
+        try:
+            return [
+                {
+                    **server,
+                    "tool_list": federation.tools(server["name"]) if ns.tools else [],
+                }
+                for server in federation.servers()
+            ]
+        finally:
+            await federation.aclose()
+
+    try:
+        servers = asyncio.run(go())
+    except ConfigError as exc:
+        return _error(str(exc))
+    if not servers:
+        return _error("no MCP servers configured: give --config or --mcp-config")
+    _print_servers(servers, ns.json)
+    return 0 if all(s["state"] == "ready" for s in servers) else 1
+
+
+def _mcp_status(ns: argparse.Namespace) -> int:
+    """Ask the running gateway (`/readyz`); when none answers, connect and report directly."""
+    import urllib.error
+    import urllib.request
+
+    from .config import ConfigError
+
+    try:
+        config = _config(ns)
+    except ConfigError as exc:
+        return _error(str(exc))
+    url = ns.url or f"http://{config.http.host}:{config.http.port}"
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/readyz", timeout=5) as reply:
+            body = json.loads(reply.read())
+    except urllib.error.HTTPError as exc:  # 503: degraded, still a status
+        body = json.loads(exc.read() or b"{}")
+    except (urllib.error.URLError, OSError):
+        if not ns.json:
+            print(f"no gateway answers at {url}; connecting to the servers directly")
+        ns.tools = False
+        return _mcp_list(ns)
+    servers = [{**s, "tool_list": []} for s in body.get("upstreams", [])]
+    if not ns.json:
+        print(f"gateway at {url}: {body.get('status')}")
+    _print_servers(servers, ns.json)
+    return 0 if body.get("status") == "ready" else 1
+
+
+def _print_servers(servers: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(servers, indent=2))
+        return
+    for s in servers:
+        print(
+            f"{s['name']:<16}{s['state']:<12}{s['transport']:<7}{s['tools']:>3} tools  "
+            f"{s['target']}"
+        )
+        if s.get("error"):
+            print(f"{'':<16}error: {s['error']}")
+        for tool in s.get("tool_list", []):
+            summary = (tool["description"] or "").splitlines()[0] if tool["description"] else ""
+            print(f"{'':<4}{tool['name']:<32}{summary[:70]}")
 
 
 def _agent_run(ns: argparse.Namespace) -> int:

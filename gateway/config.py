@@ -3,11 +3,15 @@ wrong type is reported with its key path instead of being silently ignored."""
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from llmspell.protocols.mcp.client import ServerSpec
 
 DEFAULT_FILE = "llmspell.toml"
 DEFAULT_AGENT = {
@@ -39,6 +43,15 @@ class LimitsConfig(_Section):
     memory_mb: int = Field(default=256, gt=0)
 
 
+class FederationConfig(_Section):
+    """How remote MCP servers (`mcpServers`) join the catalog."""
+
+    separator: str = Field(default=".", min_length=1, max_length=3)
+    """Between server and tool names: `github.create_issue`."""
+    startup_wait: float = Field(default=5.0, ge=0)
+    """Seconds start-up waits for upstreams; slower ones join the catalog when they are up."""
+
+
 class AgentConfig(BaseModel):
     """Passed to AgentSpec as it is, so the keys are the script API's (`model`, `tools`...)."""
 
@@ -58,7 +71,51 @@ class GatewayConfig(_Section):
     agents: list[AgentConfig] = []
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
+    federation: FederationConfig = FederationConfig()
+    mcpServers: dict[str, dict[str, Any]] = {}  # the key IDE configs use
+    """Remote MCP servers, in the `mcpServers` format of Claude Desktop, Cursor and VS Code."""
+    mcp_servers_file: str | list[str] | None = None
+    """An existing `mcp.json` (or several) to read servers from, e.g. `~/.cursor/mcp.json`."""
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    def add_servers_file(self, path: str) -> None:
+        """`--mcp-config FILE`: read after the config's own files."""
+        files = self.mcp_servers_file
+        known = [files] if isinstance(files, str) else list(files or [])
+        self.mcp_servers_file = [*known, str(Path(path).expanduser().resolve())]
+
+    def server_specs(self) -> list[ServerSpec]:
+        """Servers from `mcp_servers_file` (in order), then the inline `mcpServers`; a later
+        entry with the same name wins. `${ENV}` is expanded in values."""
+        files = self.mcp_servers_file
+        paths = [files] if isinstance(files, str) else list(files or [])
+        raw: dict[str, tuple[str, dict[str, Any]]] = {}
+        for path in paths:
+            file = self._resolve(path)
+            for name, entry in read_servers_file(file).items():
+                raw[name] = (str(file), entry)
+        for name, entry in self.mcpServers.items():
+            raw[name] = ("mcpServers", entry)
+        if not raw:
+            return []
+        from llmspell.protocols.mcp.client import ServerSpec, expand_env
+
+        specs = []
+        for name, (origin, entry) in raw.items():
+            where = f"{origin}: {name}" if origin != "mcpServers" else f"mcpServers.{name}"
+            if not isinstance(entry, dict):
+                raise ConfigError(f"{where}: a server is an object with command or url")
+            try:
+                entry = expand_env(entry)
+            except KeyError as exc:
+                raise ConfigError(f"{where}: environment variable {exc} is not set") from None
+            if isinstance(entry.get("cwd"), str):
+                entry["cwd"] = str(self._resolve(entry["cwd"]))
+            try:
+                specs.append(ServerSpec.model_validate({**entry, "name": name}))
+            except ValidationError as exc:
+                raise ConfigError(f"{where}: {_problems(exc)}") from None
+        return specs
 
     def script_paths(self) -> list[Path]:
         return [self._resolve(s) for s in self.scripts]
@@ -69,6 +126,21 @@ class GatewayConfig(_Section):
     def _resolve(self, value: str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+
+def read_servers_file(file: Path) -> dict[str, Any]:
+    """An IDE's MCP config as it is: `{"mcpServers": {...}}` (Claude Desktop, Cursor) or
+    `{"servers": {...}}` (VS Code)."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"MCP servers file {str(file)!r} not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid JSON: {exc}") from None
+    servers = data.get("mcpServers", data.get("servers")) if isinstance(data, dict) else None
+    if not isinstance(servers, dict):
+        raise ConfigError(f'{file}: expected an object with "mcpServers" (or "servers")')
+    return servers
 
 
 def default() -> GatewayConfig:
@@ -83,6 +155,9 @@ def load(path: str | Path | None) -> GatewayConfig:
             return default()
         path = DEFAULT_FILE
     file = Path(path)
+    if file.suffix == ".json":  # an IDE's mcp.json on its own: its servers plus the built-ins
+        read_servers_file(file)
+        return GatewayConfig(mcp_servers_file=str(file.resolve()), base_dir=file.resolve().parent)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -92,7 +167,10 @@ def load(path: str | Path | None) -> GatewayConfig:
     try:
         return GatewayConfig.model_validate({**data, "base_dir": file.resolve().parent})
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"{file}: {problems}") from None
+        raise ConfigError(f"{file}: {_problems(exc)}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+    )

@@ -30,6 +30,8 @@ class Gateway:
     agents: list[Any] = field(default_factory=list)
     write: Writer = _stderr
     """Where script output goes: stderr, since stdout may be the MCP stdio channel."""
+    federation: Any = None
+    """The remote MCP servers (`mcpServers`), once started."""
     _watch: asyncio.Task[None] | None = None
 
     @property
@@ -38,15 +40,25 @@ class Gateway:
         return Limits(timeout=timeout or None, memory=self.config.limits.memory_mb * 1024 * 1024)
 
     async def start(self, *, reload: bool = False) -> None:
-        """Built-in tools, then scripts (which may use them), then config agents (which may
-        offer script tools). A script that fails to load stops the start with its FILE:LINE."""
+        """Built-in tools, then remote MCP servers (opened in parallel), then scripts (which may
+        use both), then config agents (which may offer any of them). A script that fails to load
+        stops the start with its FILE:LINE; an upstream that fails is reported and retried."""
         from llmspell.adapters.llm.agent import Agent, AgentSpec
         from llmspell.adapters.tools import register_builtins
         from llmspell.adapters.tools.files import Roots
+        from llmspell.protocols.mcp.remote import LazyFederation
 
         roots = self.config.root_paths()
         if self.config.builtins:
             register_builtins(self.runtime.catalog, roots=roots)
+        fed = self.config.federation
+        self.federation = LazyFederation(
+            self.runtime, separator=fed.separator, startup_wait=fed.startup_wait
+        )
+        self.runtime.remote = self.federation
+        specs = self.config.server_specs()
+        if specs:
+            await self.federation.start(specs)
         for path in self.config.script_paths():
             self.scripts[path] = await self._load(path)
         file_roots = Roots.of(roots)
@@ -105,7 +117,13 @@ class Gateway:
                 r.uri for r in [*self.runtime.resources.list(), *self.runtime.resources.templates()]
             ),
             "scripts": [str(p) for p in self.scripts],
+            "upstreams": [
+                f"{u['name']} ({u['state']}, {u['tools']} tools)" for u in self.upstreams()
+            ],
         }
+
+    def upstreams(self) -> list[dict[str, Any]]:
+        return self.federation.servers() if self.federation is not None else []
 
     async def aclose(self) -> None:
         if self._watch is not None:
@@ -116,6 +134,8 @@ class Gateway:
             await script.aclose()
         for agent in self.agents:
             await agent.aclose()
+        if self.federation is not None:
+            await self.federation.aclose()
 
 
 def _mtime(path: Path) -> float:

@@ -109,7 +109,7 @@ def _summary(gateway: Gateway, where: str, started: float) -> None:
         f"  [dim]ready in {elapsed:.0f} ms[/dim]"
     )
     table = Table(show_header=False, box=None, padding=(0, 1))
-    for key in ("tools", "agents", "prompts", "resources", "scripts"):
+    for key in ("tools", "agents", "prompts", "resources", "scripts", "upstreams"):
         names = info[key]
         if names:
             shown = ", ".join(names[:8]) + (f", … (+{len(names) - 8})" if len(names) > 8 else "")

@@ -17,6 +17,8 @@ class ErrorCode(StrEnum):
     MEMORY_LIMIT = "memory_limit"
     NOT_CONFIGURED = "not_configured"
     PROVIDER_ERROR = "provider_error"
+    UNAVAILABLE = "unavailable"
+    """A remote server the component lives on is down or unreachable."""
 
 
 class LLMSpellError(Exception):

@@ -11,6 +11,7 @@ from .hooks import HookRegistry
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
 from .prompts import PromptRegistry
+from .remote import RemoteServers
 from .resources import ResourceRegistry
 from .state import MemoryStateStore, StateStore
 
@@ -24,6 +25,8 @@ class Runtime:
         self.pipeline = Pipeline(self.catalog, self.hooks, self.events, policy)
         self.prompts = PromptRegistry()
         self.resources = ResourceRegistry()
+        self.remote: RemoteServers | None = None
+        """Remote MCP servers, when a federation is plugged in (gateway, CLI)."""
 
     async def call(
         self,

@@ -32,7 +32,13 @@ from llmspell.runtime import (
 )
 from llmspell.runtime.content import part_from_plain, part_to_plain, resource_from_plain
 from llmspell.runtime.invocation import current
-from llmspell.runtime.peer import LOG_LEVELS, SamplingRequest, unsupported
+from llmspell.runtime.peer import (
+    LOG_LEVELS,
+    ElicitReply,
+    SamplingReply,
+    SamplingRequest,
+    unsupported,
+)
 from llmspell.runtime.prompts import Completer
 from llmspell.runtime.schema import CompiledSchema, InvalidSchema
 
@@ -84,6 +90,8 @@ class ScriptHost:
     resources: list[str] = field(default_factory=list)
     calls: dict[int, Invocation] = field(default_factory=dict)
     """Invocations of this script's tools in flight, by the ref their `ctx` object carries."""
+    servers: list[str] = field(default_factory=list)
+    """Remote MCP servers this script connected; disconnected when it is closed."""
     _next_call: int = 0
 
     def spec(self) -> ApiSpec:
@@ -112,6 +120,12 @@ class ScriptHost:
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
                 "Agent": {"create": sync(self.agent_create)},
                 "Prompt": {"define": sync(self.prompt_define)},
+                "MCP": {
+                    "connect": async_(self.mcp_connect),
+                    "disconnect": async_(self.mcp_disconnect),
+                    "servers": sync(self.mcp_servers),
+                    "tools": sync(self.mcp_tools),
+                },
                 "Resource": {
                     "define": sync(self.resource_define),
                     "updated": sync(self.runtime.resources.updated),
@@ -249,6 +263,41 @@ class ScriptHost:
     def call_cancelled(self, ref: Any) -> bool:
         inv = self.calls.get(ref)
         return inv is None or inv.cancel.cancelled
+
+    # -- MCP: remote servers joining the catalog ------------------------------------------------
+
+    def _remote(self) -> Any:
+        if self.runtime.remote is None:
+            raise LLMSpellError(
+                ErrorCode.NOT_CONFIGURED, "MCP: this runtime has no MCP client plugged in"
+            )
+        return self.runtime.remote
+
+    async def mcp_connect(self, spec: Any) -> dict[str, Any]:
+        """`MCP.connect{name=, command=, args=, env=}` or `MCP.connect{name=, url=, headers=}`:
+        the server's tools become `name.tool`, callable with Tool.execute."""
+        _need(isinstance(spec, dict), "MCP.connect{name=..., command=... or url=...}")
+        handlers = {k: spec.pop(k) for k in ("on_sample", "on_elicit") if k in spec}
+        for key, fn in handlers.items():
+            _need(isinstance(fn, ScriptFunction), f"MCP.connect: {key} must be a function")
+        peer = ScriptPeer(handlers.get("on_sample"), handlers.get("on_elicit"))
+        info: dict[str, Any] = await self._remote().connect(spec, peer=peer if handlers else None)
+        self.servers.append(info["name"])
+        return info
+
+    async def mcp_disconnect(self, name: Any) -> None:
+        _need(isinstance(name, str), "MCP.disconnect(name): name must be a string")
+        await self._remote().disconnect(name)
+        if name in self.servers:
+            self.servers.remove(name)
+
+    def mcp_servers(self) -> list[dict[str, Any]]:
+        return self.runtime.remote.servers() if self.runtime.remote is not None else []
+
+    def mcp_tools(self, server: Any) -> list[dict[str, Any]]:
+        _need(isinstance(server, str), "MCP.tools(server): server must be a string")
+        tools: list[dict[str, Any]] = self._remote().tools(server)
+        return tools
 
     # -- Prompt, Resource -------------------------------------------------------------------------
 
@@ -402,6 +451,10 @@ class ScriptHost:
     async def aclose(self) -> None:
         for agent in self.agents.values():
             await agent.aclose()
+        if self.runtime.remote is not None:
+            for name in self.servers:
+                await self.runtime.remote.disconnect(name)
+        self.servers.clear()
 
     # -- State, Event, Hook ---------------------------------------------------------------------
 
@@ -458,6 +511,54 @@ class ScriptHost:
             self.stderr(f"[{_LABEL.get(level, level.upper())}] {text}\n")
         if inv is not None and inv.peer is not None:
             inv.peer.log(level, text, self.source)
+
+
+@dataclass(slots=True)
+class ScriptPeer:
+    """A script answering an MCP server's own requests (`MCP.connect{on_sample=, on_elicit=}`)
+    when no downstream client is there to: `llmspell run` has none."""
+
+    on_sample: ScriptFunction | None = None
+    on_elicit: ScriptFunction | None = None
+
+    def supports(self, feature: str) -> bool:
+        return (feature == "sampling" and self.on_sample is not None) or (
+            feature == "elicitation" and self.on_elicit is not None
+        )
+
+    async def sample(self, request: SamplingRequest) -> SamplingReply:
+        fn = self.on_sample
+        assert fn is not None
+        value = await fn.engine.call(
+            fn,
+            {
+                "messages": [
+                    {"role": m.role, "content": part_to_plain(m.content)} for m in request.messages
+                ],
+                "text": "\n".join(
+                    m.content.text for m in request.messages if isinstance(m.content, TextPart)
+                ),
+                "max_tokens": request.max_tokens,
+                "system_prompt": request.system_prompt,
+            },
+        )
+        if isinstance(value, dict):
+            return SamplingReply(TextPart(str(value.get("text", ""))), value.get("model"))
+        return SamplingReply(TextPart(_display(value)), "script")
+
+    async def elicit(self, message: str, schema: dict[str, Any]) -> ElicitReply:
+        fn = self.on_elicit
+        assert fn is not None
+        value = await fn.engine.call(fn, {"message": message, "schema": schema})
+        _need(
+            isinstance(value, dict) and value.get("action") in ("accept", "decline", "cancel"),
+            "on_elicit returns {action = accept|decline|cancel, content = {...}}",
+        )
+        content = value.get("content")
+        return ElicitReply(value["action"], dict(content) if isinstance(content, dict) else None)
+
+    def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        return None
 
 
 def sync(fn: Callable[..., Any]) -> HostFunction:

@@ -7,6 +7,8 @@ print. The same runner serves pytest and `python -m llmspell.conformance.parity`
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from pathlib import Path
 
 from llmspell.adapters.scripts.engine import Limits
@@ -17,6 +19,25 @@ from llmspell.runtime import LLMSpellError, Runtime
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 ENGINES = ("lua", "javascript", "v8")
+REPO = Path(__file__).resolve().parents[2]
+FILESYSTEM_SERVER = (
+    REPO / "node_modules" / "@modelcontextprotocol" / "server-filesystem" / "dist" / "index.js"
+)
+
+
+def node() -> str:
+    """The Node the lockfile ships (node_modules/.bin/node), else the one on PATH."""
+    local = REPO / "node_modules" / ".bin" / "node"
+    return str(local) if local.exists() else shutil.which("node") or "node"
+
+
+def mcp_files(base: Path) -> Path:
+    """The directory the `mcp` scenario lists and reads through server-filesystem."""
+    files = base / "mcp-files"
+    (files / "docs").mkdir(parents=True, exist_ok=True)
+    (files / "hello.txt").write_text("hello from the filesystem server\n", encoding="utf-8")
+    (files / "notes.md").write_text("# notes\n", encoding="utf-8")
+    return files
 
 
 def scenario_names() -> list[str]:
@@ -28,11 +49,16 @@ def script_for(name: str, engine: str) -> Path:
 
 
 async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> str:
-    """Scenarios get ARGS[1] = the URL of a local OpenAI-format model (calculator_model)."""
+    """Scenarios get ARGS = the URL of a local OpenAI-format model (calculator_model), the Node
+    binary, server-filesystem's entry point, and a directory of files for it to serve."""
+    from llmspell.protocols.mcp.remote import LazyFederation
+
     runtime = Runtime()
     register_builtins(runtime.catalog, roots=[root] if root else None)
+    runtime.remote = federation = LazyFederation(runtime)
     out: list[str] = []
-    with fake_llm(calculator_model) as llm:
+    with fake_llm(calculator_model) as llm, tempfile.TemporaryDirectory() as scratch:
+        files = mcp_files(root or Path(scratch))
         loaded = None
         try:
             loaded = await load_script(
@@ -40,7 +66,7 @@ async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> s
                 str(script_for(name, engine)),
                 engine=engine,
                 limits=Limits(timeout=20),
-                args=[llm.url + "/v1"],
+                args=[llm.url + "/v1", node(), str(FILESYSTEM_SERVER), str(files)],
                 stdout=out.append,
                 stderr=out.append,
             )
@@ -49,6 +75,7 @@ async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> s
         finally:
             if loaded is not None:
                 await loaded.aclose()
+            await federation.aclose()
     return "".join(out)
 
 

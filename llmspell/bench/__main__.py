@@ -1,6 +1,10 @@
 import argparse
 
-SUITES = {"startup": "llmspell.bench.startup", "gateway": "llmspell.bench.gateway"}
+SUITES = {
+    "startup": "llmspell.bench.startup",
+    "gateway": "llmspell.bench.gateway",
+    "proxy": "llmspell.bench.proxy",
+}
 
 
 def main() -> int:

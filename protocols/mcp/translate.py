@@ -8,6 +8,7 @@ from typing import Any
 
 import mcp_types as types
 from llmspell.runtime import (
+    Annotations,
     BlobPart,
     Component,
     DataPart,
@@ -116,10 +117,7 @@ def part(block: Any) -> Part:
     if kind in ("image", "audio"):
         return BlobPart(base64.b64decode(block.data), block.mime_type)
     if kind == "resource":
-        res = block.resource
-        if isinstance(res, types.BlobResourceContents):
-            return ResourcePart(res.uri, res.mime_type, blob=base64.b64decode(res.blob))
-        return ResourcePart(res.uri, res.mime_type, text=res.text)
+        return resource_part(block.resource)
     if kind == "resource_link":
         return ResourceLink(block.uri, block.name, block.mime_type, block.description)
     return TextPart(str(block))
@@ -186,6 +184,58 @@ def sampling_reply(result: types.CreateMessageResult) -> SamplingReply:
 
 def elicit_reply(result: types.ElicitResult) -> ElicitReply:
     return ElicitReply(result.action, dict(result.content) if result.content else None)
+
+
+# -- the client side: what an upstream server sends, as runtime values ---------------------------
+
+
+def tool_result(result: types.CallToolResult) -> Result:
+    """Content blocks become parts in order; structuredContent rides along as a data part, so
+    `call_result` gives back the same blocks and the same structuredContent."""
+    parts = [part(block) for block in result.content]
+    if result.structured_content is not None:
+        parts.append(DataPart(result.structured_content))
+    return Result(parts, bool(result.is_error))
+
+
+def resource_part(
+    contents: types.TextResourceContents | types.BlobResourceContents,
+) -> ResourcePart:
+    if isinstance(contents, types.BlobResourceContents):
+        return ResourcePart(
+            str(contents.uri), contents.mime_type, blob=base64.b64decode(contents.blob)
+        )
+    return ResourcePart(str(contents.uri), contents.mime_type, text=contents.text)
+
+
+def tool_annotations(hints: types.ToolAnnotations | None) -> Annotations:
+    if hints is None:
+        return Annotations()
+    return Annotations(
+        title=hints.title,
+        read_only=hints.read_only_hint,
+        destructive=hints.destructive_hint,
+        idempotent=hints.idempotent_hint,
+        open_world=hints.open_world_hint,
+    )
+
+
+def sampling_request(params: types.CreateMessageRequestParams) -> SamplingRequest:
+    messages = []
+    for m in params.messages:
+        content = m.content
+        block = content[0] if isinstance(content, list) and content else content
+        messages.append(PromptMessage(m.role, part(block)))
+    return SamplingRequest(messages, params.max_tokens, params.system_prompt, params.temperature)
+
+
+def create_message_result(reply: SamplingReply) -> types.CreateMessageResult:
+    return types.CreateMessageResult(
+        role=reply.role,  # type: ignore[arg-type]
+        content=content_block(reply.content),  # type: ignore[arg-type]
+        model=reply.model or "unknown",
+        stop_reason=reply.stop_reason,
+    )
 
 
 def mcp_error(exc: LLMSpellError) -> MCPError:

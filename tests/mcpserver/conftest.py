@@ -95,3 +95,78 @@ def target(request: pytest.FixtureRequest) -> object:
         running: RunningGateway = request.getfixturevalue("http_gateway")
         return running.url
     return stdio_params()
+
+
+# -- upstream MCP servers for the federation tests -----------------------------------------------
+
+PACKAGES = ROOT / "node_modules" / "@modelcontextprotocol"
+EVERYTHING = PACKAGES / "server-everything" / "dist" / "index.js"
+FILESYSTEM = PACKAGES / "server-filesystem" / "dist" / "index.js"
+LOOPBACK = Path(__file__).parent / "loopback.cjs"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class HttpPeer:
+    """An upstream MCP server on a fixed loopback port that a test can SIGKILL and start again."""
+
+    def __init__(self, command: list[str], port: int, extra_env: dict[str, str]) -> None:
+        self.command = command
+        self.port = port
+        self.env = {**env(), **extra_env}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/mcp"
+
+    def start(self, timeout: float = 20.0) -> None:
+        import socket
+
+        self.process = subprocess.Popen(
+            self.command, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.command} did not listen on {self.port}") from None
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def py_peer(port: int) -> HttpPeer:
+    command = [sys.executable, "-m", "llmspell.conformance.peers.mcp_server", "--http", str(port)]
+    return HttpPeer(command, port, {})
+
+
+def everything_http(port: int) -> HttpPeer:
+    return HttpPeer(
+        [str(NODE), str(EVERYTHING), "streamableHttp"],
+        port,
+        {"PORT": str(port), "NODE_OPTIONS": f"--require {LOOPBACK}"},
+    )
+
+
+@contextmanager
+def peers(*made: HttpPeer) -> Iterator[tuple[HttpPeer, ...]]:
+    try:
+        for peer in made:
+            peer.start()
+        yield made
+    finally:
+        for peer in made:
+            peer.kill()

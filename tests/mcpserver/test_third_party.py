@@ -7,9 +7,12 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
-from .conftest import NODE, ROOT, RunningGateway, gateway
+import pytest
+
+from .conftest import NODE, ROOT, RunningGateway, env, gateway
 
 CONFORMANCE = ROOT / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 INSPECTOR = ROOT / "node_modules" / ".bin" / "mcp-inspector"
@@ -67,3 +70,27 @@ def test_inspector_cli_lists_and_calls_a_tool(http_gateway: RunningGateway, tmp_
     )
     assert called["structuredContent"] == {"sum": 42}
     assert called["isError"] is False
+
+
+CLIENT_SCENARIOS = ["initialize", "tools_call", "sse-retry", "elicitation-sep1034-client-defaults"]
+"""Every client scenario of the suite that does not need OAuth."""
+
+
+@pytest.mark.parametrize("scenario", CLIENT_SCENARIOS)
+def test_official_conformance_client_scenarios(scenario: str) -> None:
+    """llmspell's MCP client (a Lua script on `MCP.connect`) under the suite's own test servers
+    (they listen on an ephemeral port the suite picks; the client reaches them on localhost)."""
+    client = f"{sys.executable} -m llmspell run {ROOT / 'conformance' / 'mcp' / 'client.lua'} --"
+    run = subprocess.run(
+        [str(NODE), str(CONFORMANCE), "client", "--command", client, "--scenario", scenario],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        env=env(),
+    )
+    out = run.stdout + run.stderr
+    result = re.search(r"Passed: (\d+)/(\d+), (\d+) failed", out)
+    assert result, out[-3000:]
+    assert result.group(1) == result.group(2) and result.group(3) == "0", out[-3000:]
+    assert run.returncode == 0

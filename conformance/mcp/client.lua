@@ -1,0 +1,44 @@
+-- The llmspell MCP client under the official conformance suite's client scenarios:
+--   conformance client --command "llmspell run conformance/mcp/client.lua --" --scenario NAME
+-- The suite appends its server URL, which arrives as ARGS[1]. The script does what any client
+-- of an unknown server would: connect, list the tools, and call each one with arguments built
+-- from its input schema (schema defaults first), answering elicitation with the defaults.
+
+local url = ARGS[1]
+assert(url, "usage: llmspell run conformance/mcp/client.lua -- SERVER_URL")
+
+local function defaults(schema)
+  local out = {}
+  for key, prop in pairs((schema or {}).properties or {}) do
+    if prop.default ~= nil then out[key] = prop.default end
+  end
+  return out
+end
+
+local samples = { number = 1, integer = 1, string = "x", boolean = true }
+
+local function arguments(schema)
+  local args = defaults(schema)
+  for _, key in ipairs((schema or {}).required or {}) do
+    if args[key] == nil then
+      local prop = schema.properties[key] or {}
+      args[key] = samples[prop.type] or "x"
+    end
+  end
+  return args
+end
+
+local server = MCP.connect{
+  name = "sut",
+  url = url,
+  on_elicit = function(request)
+    return { action = "accept", content = defaults(request.schema) }
+  end,
+}
+print(("connected to %s: %d tools"):format(url, #server.tool_names))
+
+for _, tool in ipairs(MCP.tools("sut")) do
+  local result = Tool.execute(tool.name, arguments(tool.input_schema))
+  print(tool.name, result.is_error and "error" or "ok", result.text)
+end
+MCP.disconnect("sut")

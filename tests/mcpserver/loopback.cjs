@@ -1,0 +1,10 @@
+// Preloaded into third-party Node servers the tests start (NODE_OPTIONS=--require), so a
+// server that calls listen(port) binds 127.0.0.1 instead of every interface.
+const net = require("net");
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  if (typeof args[0] === "number" || (typeof args[0] === "string" && /^\d+$/.test(args[0]))) {
+    if (typeof args[1] !== "string") args.splice(1, 0, "127.0.0.1");
+  }
+  return listen.apply(this, args);
+};
