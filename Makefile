@@ -22,6 +22,7 @@ setup: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
 bench: $(VENV)/.stamp-install
 	$(PY) -m llmspell.bench startup
 	$(PY) -m llmspell.bench gateway
+	$(PY) -m llmspell.bench proxy
 
 $(VENV)/.stamp-install: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

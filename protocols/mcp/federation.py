@@ -125,7 +125,11 @@ class Federation:
         await self.remove(name)
 
     def servers(self) -> list[dict[str, Any]]:
-        return [u.status() for u in self.upstreams.values()]
+        """Each upstream's status; `tools` counts what it adds to the catalog (after filters)."""
+        return [
+            {**u.status(), "tools": len(self._offered.get(name, _Offered()).tools)}
+            for name, u in self.upstreams.items()
+        ]
 
     def tools(self, server: str) -> list[dict[str, Any]]:
         if server not in self._offered:

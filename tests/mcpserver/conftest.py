@@ -153,9 +153,10 @@ def py_peer(port: int) -> HttpPeer:
     return HttpPeer(command, port, {})
 
 
-def everything_http(port: int) -> HttpPeer:
+def everything_http(port: int, transport: str = "streamableHttp") -> HttpPeer:
+    """server-everything over Streamable HTTP (`/mcp`) or the legacy SSE transport (`/sse`)."""
     return HttpPeer(
-        [str(NODE), str(EVERYTHING), "streamableHttp"],
+        [str(NODE), str(EVERYTHING), transport],
         port,
         {"PORT": str(port), "NODE_OPTIONS": f"--require {LOOPBACK}"},
     )
@@ -170,3 +171,17 @@ def peers(*made: HttpPeer) -> Iterator[tuple[HttpPeer, ...]]:
     finally:
         for peer in made:
             peer.kill()
+
+
+def llmspell(
+    *args: str, extra_env: dict[str, str] | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """`python -m llmspell ARGS...` from the source tree, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "llmspell", *args],
+        capture_output=True,
+        text=True,
+        env={**env(), **(extra_env or {})},
+        timeout=timeout,
+        cwd=ROOT,
+    )

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,10 +23,10 @@ from .conftest import (
     NODE,
     HttpPeer,
     RunningGateway,
-    env,
     everything_http,
     free_port,
     gateway,
+    llmspell,
     peers,
     py_peer,
 )
@@ -45,7 +43,7 @@ class Federated:
     everything: HttpPeer
 
 
-def write_config(tmp: Path, py: HttpPeer, everything: HttpPeer, files: Path) -> Path:
+def write_config(tmp: Path, py: HttpPeer, everything: HttpPeer, sse: HttpPeer, files: Path) -> Path:
     """The inline `mcpServers` table plus an IDE-style mcp.json for the filesystem server."""
     (tmp / "mcp.json").write_text(
         json.dumps(
@@ -80,6 +78,11 @@ exclude = ["get-env", "*url*"]
 url = "{everything.url}"
 timeout = 8
 
+[mcpServers.legacy]
+type = "sse"
+url = "http://127.0.0.1:{sse.port}/sse"
+include = ["echo"]
+
 [mcpServers.py]
 url = "{py.url}"
 headers = {{ Authorization = "Bearer ${{LLMSPELL_TEST_SECRET}}" }}
@@ -99,8 +102,10 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federated]:
     files = tmp / "files"
     (files / "sub").mkdir(parents=True)
     (files / "notes.txt").write_text("federated hello\n", encoding="utf-8")
-    with peers(py_peer(free_port()), everything_http(free_port())) as (py, everything):
-        config = write_config(tmp, py, everything, files)
+    with peers(
+        py_peer(free_port()), everything_http(free_port()), everything_http(free_port(), "sse")
+    ) as (py, everything, sse):
+        config = write_config(tmp, py, everything, sse, files)
         import os
 
         os.environ["LLMSPELL_TEST_SECRET"] = SECRET
@@ -140,6 +145,8 @@ async def test_calls_reach_each_server(fed: Federated) -> None:
         assert text(echoed) == "Echo: via stdio"
         echoed = await client.call_tool("everything_http.echo", {"message": "via http"})
         assert text(echoed) == "Echo: via http"
+        echoed = await client.call_tool("legacy.echo", {"message": "via sse"})
+        assert text(echoed) == "Echo: via sse"
         summed = await client.call_tool("everything.get-sum", {"a": 2, "b": 40})
         assert "42" in text(summed)
         added = await client.call_tool("py.add", {"a": 20, "b": 22})
@@ -286,37 +293,19 @@ async def test_prompts_and_resources_are_federated(fed: Federated) -> None:
 
 
 def test_dead_upstream_is_reported_and_the_rest_serve(fed: Federated) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "llmspell",
-            "mcp",
-            "status",
-            "--url",
-            fed.gateway.url[: -len("/mcp")],
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=30,
-    )
+    out = llmspell("mcp", "status", "--url", fed.gateway.url[: -len("/mcp")], "--json")
     assert out.returncode == 1, out.stderr  # degraded: one upstream is down
     states = {s["name"]: s for s in json.loads(out.stdout)}
     assert states["dead"]["state"] != "ready" and states["dead"]["error"]
-    assert all(states[n]["state"] == "ready" for n in ("everything", "everything_http", "fs", "py"))
+    ready = ("everything", "everything_http", "legacy", "fs", "py")
+    assert all(states[n]["state"] == "ready" for n in ready)
+    assert states["legacy"]["transport"] == "sse" and states["legacy"]["tools"] == 1
     assert SECRET not in out.stdout
 
 
 def test_cli_lists_servers_and_runs_a_remote_tool(fed: Federated) -> None:
-    run_env = {**env(), "LLMSPELL_TEST_SECRET": SECRET}
-    listed = subprocess.run(
-        [sys.executable, "-m", "llmspell", "mcp", "list", "--config", str(fed.config)],
-        capture_output=True,
-        text=True,
-        env=run_env,
-        timeout=90,
+    listed = llmspell(
+        "mcp", "list", "--config", str(fed.config), extra_env={"LLMSPELL_TEST_SECRET": SECRET}
     )
     assert listed.returncode == 1  # `dead` is down
     assert "py.add" in listed.stdout and "fs.read_text_file" in listed.stdout
@@ -328,43 +317,26 @@ def test_cli_lists_servers_and_runs_a_remote_tool(fed: Federated) -> None:
     assert (
         "ready" in lines["everything"] and "ready" in lines["py"] and "ready" not in lines["dead"]
     )
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "llmspell",
-            "tool",
-            "run",
-            "py.add",
-            "--args",
-            '{"a": 2, "b": 3}',
-            "--config",
-            str(fed.config),
-        ],
-        capture_output=True,
-        text=True,
-        env=run_env,
-        timeout=60,
+    ran = llmspell(
+        "tool",
+        "run",
+        "py.add",
+        "--args",
+        '{"a": 2, "b": 3}',
+        "--config",
+        str(fed.config),
+        extra_env={"LLMSPELL_TEST_SECRET": SECRET},
     )
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout) == {"sum": 5}
-    fs_only = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "llmspell",
-            "tool",
-            "run",
-            "fs.read_text_file",
-            "--args",
-            json.dumps({"path": str(fed.files / "notes.txt")}),
-            "--mcp-config",
-            str(fed.config.parent / "mcp.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=60,
+    fs_only = llmspell(
+        "tool",
+        "run",
+        "fs.read_text_file",
+        "--args",
+        json.dumps({"path": str(fed.files / "notes.txt")}),
+        "--mcp-config",
+        str(fed.config.parent / "mcp.json"),
     )
     assert fs_only.returncode == 0, fs_only.stderr
     assert fs_only.stdout == "federated hello\n\n"
