@@ -340,3 +340,18 @@ def test_cli_lists_servers_and_runs_a_remote_tool(fed: Federated) -> None:
     )
     assert fs_only.returncode == 0, fs_only.stderr
     assert fs_only.stdout == "federated hello\n\n"
+
+
+async def test_upstream_elicitation_is_answered_by_the_downstream_client(fed: Federated) -> None:
+    asked: list[str] = []
+
+    async def elicitation(context: Any, params: Any) -> types.ElicitResult:
+        asked.append(params.message)
+        assert "name" in params.requested_schema["properties"]
+        return types.ElicitResult(action="accept", content={"name": "Ada Lovelace"})
+
+    async with Client(fed.gateway.url, elicitation_callback=elicitation, mode="legacy") as client:
+        answer = await client.call_tool("everything.trigger-elicitation-request", {})
+    assert not answer.is_error, text(answer)
+    assert "- Name: Ada Lovelace" in text(answer)
+    assert asked == ["Please provide inputs for the following fields:"]
