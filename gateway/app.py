@@ -12,13 +12,35 @@ from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .gateway import Gateway
 
 
-def build_app(gateway: Gateway, mcp: McpServer, options: HttpOptions) -> Starlette:
+def build_app(
+    gateway: Gateway, mcp: McpServer, options: HttpOptions, base_url: str | None = None
+) -> Starlette:
+    """`base_url` (where the gateway is reached) turns on A2A: agent cards carry absolute URLs."""
     manager = session_manager(mcp, options)
+    a2a_routes: list[BaseRoute] = []
+    a2a = None
+    if base_url is not None and gateway.config.a2a.enabled:
+        from llmspell.protocols.a2a.server import A2AOptions, A2AServer
+
+        import llmspell
+
+        a2a = A2AServer(
+            gateway.runtime,
+            A2AOptions(
+                base_url,
+                gateway.config.a2a_database(),
+                llmspell.__version__,
+                gateway.config.name,
+                gateway.config.instructions
+                or f"{gateway.config.name}: its agents, workflows and tools as A2A skills",
+            ),
+        )
+        a2a_routes = a2a.routes()
 
     async def health(request: Request) -> JSONResponse:
         summary = gateway.summary()
@@ -38,13 +60,18 @@ def build_app(gateway: Gateway, mcp: McpServer, options: HttpOptions) -> Starlet
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with manager.run():
-            yield
+            try:
+                yield
+            finally:
+                if a2a is not None:
+                    await a2a.aclose()
 
     return Starlette(
         routes=[
             Route(gateway.config.http.path, endpoint=asgi_app(manager)),
             Route("/healthz", health, methods=["GET"]),
             Route("/readyz", ready, methods=["GET"]),
+            *a2a_routes,
         ],
         lifespan=lifespan,
     )

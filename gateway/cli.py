@@ -127,6 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     ms.add_argument("--json", action="store_true", help="print JSON")
     ms.set_defaults(handler=_mcp_status)
 
+    a2a = sub.add_parser("a2a", help="talk to A2A agents")
+    a2a_sub = a2a.add_subparsers(title="a2a commands", metavar="ACTION")
+    ac = a2a_sub.add_parser("card", help="fetch and print an agent's card")
+    ac.add_argument(
+        "url", help="the agent's base URL (its card is at /.well-known/agent-card.json)"
+    )
+    ac.set_defaults(handler=_a2a_card)
+    asend = a2a_sub.add_parser("send", help="send a message; print the task's updates and result")
+    asend.add_argument("url")
+    asend.add_argument("message")
+    asend.add_argument("--stream", action="store_true", help="stream status and artifact updates")
+    asend.add_argument("--json", action="store_true", help="print each event as JSON")
+    asend.set_defaults(handler=_a2a_send)
+
     model = sub.add_parser("model", help="LLM providers")
     model_sub = model.add_subparsers(title="model commands", metavar="ACTION")
     ml = model_sub.add_parser(
@@ -144,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
 
     agent.set_defaults(handler=group_help(agent))
     mcp.set_defaults(handler=group_help(mcp))
+    a2a.set_defaults(handler=group_help(a2a))
     model.set_defaults(handler=group_help(model))
 
     def tool_help(ns: argparse.Namespace) -> int:
@@ -408,6 +423,81 @@ def _print_servers(servers: list[dict[str, Any]], as_json: bool) -> None:
         for tool in s.get("tool_list", []):
             summary = (tool["description"] or "").splitlines()[0] if tool["description"] else ""
             print(f"{'':<4}{tool['name']:<32}{summary[:70]}")
+
+
+def _a2a_card(ns: argparse.Namespace) -> int:
+    import httpx
+    from a2a.client import A2ACardResolver, A2AClientError
+    from google.protobuf.json_format import MessageToDict
+
+    async def go() -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=30) as http:
+            card = await A2ACardResolver(http, ns.url).get_agent_card()
+        return dict(MessageToDict(card))
+
+    try:
+        print(json.dumps(asyncio.run(go()), indent=2))
+    except (A2AClientError, httpx.HTTPError) as exc:
+        return _error(f"no agent card at {ns.url}: {exc}")
+    return 0
+
+
+def _a2a_send(ns: argparse.Namespace) -> int:
+    import httpx
+    from a2a.client import ClientConfig, create_client
+    from a2a.helpers.proto_helpers import new_text_message
+    from a2a.types import Role, SendMessageRequest, TaskState
+    from a2a.utils.errors import A2AError
+    from google.protobuf.json_format import MessageToDict
+
+    async def go() -> int:
+        client = await create_client(ns.url, ClientConfig(streaming=ns.stream))
+        state = None
+        try:
+            request = SendMessageRequest(message=new_text_message(ns.message, role=Role.ROLE_USER))
+            async for event in client.send_message(request):
+                if ns.json:
+                    print(json.dumps(MessageToDict(event)), flush=True)
+                kind = event.WhichOneof("payload")
+                if kind == "task":
+                    state = event.task.status.state
+                    if not ns.json:
+                        for artifact in event.task.artifacts:
+                            _print_parts(artifact.parts)
+                elif kind == "status_update":
+                    state = event.status_update.status.state
+                    if not ns.json and event.status_update.status.message.parts:
+                        _print_parts(event.status_update.status.message.parts, prefix="… ")
+                elif kind == "artifact_update" and not ns.json:
+                    _print_parts(event.artifact_update.artifact.parts)
+                elif kind == "message" and not ns.json:
+                    _print_parts(event.message.parts)
+                    state = TaskState.TASK_STATE_COMPLETED
+        finally:
+            await client.close()
+        if not ns.json and state is not None:
+            print(f"[{TaskState.Name(state).removeprefix('TASK_STATE_').lower()}]", file=sys.stderr)
+        return 0 if state == TaskState.TASK_STATE_COMPLETED else 1
+
+    try:
+        return asyncio.run(go())
+    except (A2AError, httpx.HTTPError) as exc:
+        return _error(f"{ns.url}: {exc}")
+
+
+def _print_parts(parts: Any, prefix: str = "") -> None:
+    from google.protobuf.json_format import MessageToDict
+
+    for part in parts:
+        kind = part.WhichOneof("content")
+        if kind == "text":
+            print(f"{prefix}{part.text}", flush=True)
+        elif kind == "data":
+            print(prefix + json.dumps(MessageToDict(part.data)), flush=True)
+        else:
+            print(
+                f"{prefix}<{kind} {part.media_type or ''} {part.filename or part.url}>", flush=True
+            )
 
 
 def _agent_run(ns: argparse.Namespace) -> int:

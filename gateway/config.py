@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -52,6 +52,15 @@ class FederationConfig(_Section):
     """Seconds start-up waits for upstreams; slower ones join the catalog when they are up."""
 
 
+class A2AConfig(_Section):
+    """Agents and workflows served over A2A at `/a2a/<name>` (cards, tasks, streaming)."""
+
+    enabled: bool = True
+    task_store: Literal["sqlite", "memory"] = "sqlite"
+    database: str = ".llmspell/a2a.db"
+    """SQLite file for tasks and push-notification configs, relative to the config file."""
+
+
 class AgentConfig(BaseModel):
     """Passed to AgentSpec as it is, so the keys are the script API's (`model`, `tools`...)."""
 
@@ -72,6 +81,7 @@ class GatewayConfig(_Section):
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
     federation: FederationConfig = FederationConfig()
+    a2a: A2AConfig = A2AConfig()
     mcpServers: dict[str, dict[str, Any]] = {}  # the key IDE configs use
     """Remote MCP servers, in the `mcpServers` format of Claude Desktop, Cursor and VS Code."""
     mcp_servers_file: str | list[str] | None = None
@@ -119,6 +129,9 @@ class GatewayConfig(_Section):
 
     def script_paths(self) -> list[Path]:
         return [self._resolve(s) for s in self.scripts]
+
+    def a2a_database(self) -> Path | None:
+        return self._resolve(self.a2a.database) if self.a2a.task_store == "sqlite" else None
 
     def root_paths(self) -> list[Path]:
         return [self._resolve(r) for r in self.roots] or [self.base_dir]

@@ -55,17 +55,8 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
 
     assert isinstance(mcp, McpServer)
     http = gateway.config.http
-    app = build_app(
-        gateway,
-        mcp,
-        HttpOptions(
-            host=http.host,
-            stateless=http.stateless,
-            max_body=http.max_body,
-            allowed_hosts=tuple(http.allowed_hosts),
-        ),
-    )
-    # Bind first: a taken port fails before anything is announced, and port 0 is resolved.
+    # Bind first: a taken port fails before anything is announced, and port 0 is resolved
+    # (A2A cards need the real address).
     family = socket.AF_INET6 if ":" in http.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -77,6 +68,19 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     sock.listen(2048)
     sock.setblocking(False)
     port = sock.getsockname()[1]
+    host = f"[{http.host}]" if ":" in http.host else http.host
+    base_url = f"http://{host}:{port}"
+    app = build_app(
+        gateway,
+        mcp,
+        HttpOptions(
+            host=http.host,
+            stateless=http.stateless,
+            max_body=http.max_body,
+            allowed_hosts=tuple(http.allowed_hosts),
+        ),
+        base_url,
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -87,8 +91,7 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
         )
     )
     if not options.quiet:
-        host = f"[{http.host}]" if ":" in http.host else http.host
-        _summary(gateway, f"http://{host}:{port}{http.path}", started)
+        _summary(gateway, f"{base_url}{http.path}", started)
     try:
         await server.serve(sockets=[sock])
     finally:

@@ -1,0 +1,176 @@
+"""Catalog agents served over A2A by a running gateway, reached with the `a2a-sdk` client over
+JSON-RPC and HTTP+JSON; tasks in the SQLite store outlive a SIGKILL of the gateway."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from a2a.client import ClientConfig, create_client
+from a2a.helpers.proto_helpers import (
+    new_data_part,
+    new_message,
+    new_text_message,
+    new_text_part,
+)
+from a2a.types import GetTaskRequest, ListTasksRequest, Role, SendMessageRequest, TaskState
+from a2a.utils.errors import TaskNotFoundError
+from google.protobuf.json_format import MessageToJson
+from mcpserver.conftest import gateway
+
+BINDINGS = ["JSONRPC", "HTTP+JSON"]
+
+
+def write_config(tmp: Path) -> Path:
+    config = tmp / "llmspell.toml"
+    config.write_text(
+        """
+name = "a2a-test"
+builtins = true
+[[agents]]
+name = "echoer"
+model = "offline/echo"
+description = "Repeats what it is told"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def base(url: str) -> str:
+    return url[: -len("/mcp")]
+
+
+async def client_for(url: str, binding: str, *, streaming: bool = False) -> Any:
+    return await create_client(
+        f"{base(url)}/a2a/echoer",
+        ClientConfig(streaming=streaming, supported_protocol_bindings=[binding]),
+    )
+
+
+async def send(client: Any, text: str) -> list[Any]:
+    return [
+        e
+        async for e in client.send_message(
+            SendMessageRequest(message=new_text_message(text, role=Role.ROLE_USER))
+        )
+    ]
+
+
+def test_agent_cards_are_served(tmp_path: Path) -> None:
+    with gateway(config=write_config(tmp_path), cwd=tmp_path) as running:
+        root = httpx.get(f"{base(running.url)}/.well-known/agent-card.json").json()
+        own = httpx.get(f"{base(running.url)}/a2a/echoer/.well-known/agent-card.json").json()
+    assert root["name"] == "a2a-test"
+    skills = [s["id"] for s in root["skills"]]
+    assert skills[0] == "echoer" and "calculator" in skills  # agents first, tools too
+    assert root["supportedInterfaces"][0]["url"] == f"{base(running.url)}/a2a/"
+    assert own["name"] == "echoer" and [s["id"] for s in own["skills"]] == ["echoer"]
+    assert own["capabilities"] == {"streaming": True, "pushNotifications": True}
+    bindings = {i["protocolBinding"]: i["url"] for i in own["supportedInterfaces"]}
+    assert bindings == {
+        "JSONRPC": f"{base(running.url)}/a2a/echoer/",
+        "HTTP+JSON": f"{base(running.url)}/a2a/echoer",
+    }
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_send_stream_get_and_list_tasks(tmp_path: Path, binding: str) -> None:
+    with gateway(config=write_config(tmp_path), cwd=tmp_path) as running:
+        client = await client_for(running.url, binding)
+        events = await send(client, "hello over a2a")
+        task = events[-1].task
+        assert task.status.state == TaskState.TASK_STATE_COMPLETED
+        assert task.artifacts[0].parts[0].text == "echo: hello over a2a"
+
+        streamer = await client_for(running.url, binding, streaming=True)
+        streamed = await send(streamer, "streamed")
+        kinds = [e.WhichOneof("payload") for e in streamed]
+        assert kinds[0] == "task" and "artifact_update" in kinds
+        assert streamed[-1].status_update.status.state == TaskState.TASK_STATE_COMPLETED
+        states = [
+            e.status_update.status.state
+            for e in streamed
+            if e.WhichOneof("payload") == "status_update"
+        ]
+        assert states[0] == TaskState.TASK_STATE_WORKING
+
+        got = await client.get_task(GetTaskRequest(id=task.id))
+        assert got.status.state == TaskState.TASK_STATE_COMPLETED
+        assert got.artifacts[0].parts[0].text == "echo: hello over a2a"
+        listed = await client.list_tasks(ListTasksRequest())
+        assert {task.id, streamed[0].task.id} <= {t.id for t in listed.tasks}
+
+        with pytest.raises(TaskNotFoundError):
+            await client.get_task(GetTaskRequest(id="no-such-task"))
+        again = await send(client, "still serving")  # the error left the server serving
+        assert again[-1].task.status.state == TaskState.TASK_STATE_COMPLETED
+        await client.close()
+        await streamer.close()
+
+
+async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    with gateway(config=config, cwd=tmp_path) as running:
+        client = await client_for(running.url, "JSONRPC")
+        task = (await send(client, "remember me"))[-1].task
+        await client.close()
+        running.process.kill()  # SIGKILL: no shutdown hooks
+        running.process.wait()
+    assert (tmp_path / ".llmspell" / "a2a.db").is_file()
+    with gateway(config=config, cwd=tmp_path) as restarted:
+        client = await client_for(restarted.url, "HTTP+JSON")
+        got = await client.get_task(GetTaskRequest(id=task.id))
+        await client.close()
+    assert got.status.state == TaskState.TASK_STATE_COMPLETED
+    assert got.artifacts[0].parts[0].text == "echo: remember me"
+
+
+def test_cli_card_and_send(tmp_path: Path) -> None:
+    from mcpserver.conftest import llmspell
+
+    with gateway(config=write_config(tmp_path), cwd=tmp_path) as running:
+        agent = f"{base(running.url)}/a2a/echoer"
+        card = llmspell("a2a", "card", agent)
+        sent = llmspell("a2a", "send", agent, "ping", "--stream")
+    assert card.returncode == 0 and json.loads(card.stdout)["name"] == "echoer"
+    assert sent.returncode == 0, sent.stderr
+    assert "echo: ping" in sent.stdout and "[completed]" in sent.stderr
+    nobody = llmspell("a2a", "send", "http://127.0.0.1:9/a2a/none", "ping")
+    assert nobody.returncode == 1 and "agent card" in nobody.stderr
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_tools_are_skills(tmp_path: Path, binding: str) -> None:
+    """A tool's own endpoint takes text for its one string argument; the gateway endpoint
+    takes the skill in message metadata and the arguments as a data part."""
+    with gateway(config=write_config(tmp_path), cwd=tmp_path) as running:
+        calc = await create_client(
+            f"{base(running.url)}/a2a/calculator",
+            ClientConfig(streaming=False, supported_protocol_bindings=[binding]),
+        )
+        task = (await send(calc, "6 * 7"))[-1].task
+        await calc.close()
+        assert task.status.state == TaskState.TASK_STATE_COMPLETED
+        assert "42" in MessageToJson(task.artifacts[0])
+
+        gw = await create_client(
+            f"{base(running.url)}/a2a",
+            ClientConfig(streaming=False, supported_protocol_bindings=[binding]),
+        )
+        message = new_message([new_data_part({"expression": "2 ** 10"})], role=Role.ROLE_USER)
+        message.metadata.update({"skill": "calculator"})
+        by_skill = [e async for e in gw.send_message(SendMessageRequest(message=message))][-1].task
+        default = (await send(gw, "who answers?"))[-1].task
+        unknown = new_message([new_text_part("x")], role=Role.ROLE_USER)
+        unknown.metadata.update({"skill": "no-such-skill"})
+        refused = [e async for e in gw.send_message(SendMessageRequest(message=unknown))][-1].task
+        await gw.close()
+    assert by_skill.status.state == TaskState.TASK_STATE_COMPLETED
+    assert "1024" in MessageToJson(by_skill.artifacts[0])
+    assert default.artifacts[0].parts[0].text == "echo: who answers?"  # the default agent
+    assert refused.status.state == TaskState.TASK_STATE_REJECTED
+    assert "no-such-skill" in MessageToJson(refused.status.message)
