@@ -270,11 +270,13 @@ def _run(ns: argparse.Namespace) -> int:
     limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
     async def go() -> None:
+        from llmspell.protocols.a2a import LazyRemoteAgents
         from llmspell.protocols.mcp.remote import LazyFederation
 
         loaded = None
         runtime = _runtime(ns.allow_root)
         runtime.remote = federation = LazyFederation(runtime)
+        runtime.a2a = agents = LazyRemoteAgents(runtime)
         try:
             loaded = await load_script(
                 runtime,
@@ -287,6 +289,7 @@ def _run(ns: argparse.Namespace) -> int:
             if loaded is not None:
                 await loaded.aclose()
             await federation.aclose()
+            await agents.aclose()
 
     try:
         asyncio.run(go())

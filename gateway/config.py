@@ -61,6 +61,14 @@ class A2AConfig(_Section):
     """SQLite file for tasks and push-notification configs, relative to the config file."""
 
 
+class RemoteAgentConfig(_Section):
+    """A remote A2A agent joining the catalog as an agent component named by its key."""
+
+    url: str
+    headers: dict[str, str] = {}
+    """e.g. `{ Authorization = "Bearer ${TOKEN}" }`; `${ENV}` is expanded."""
+
+
 class AgentConfig(BaseModel):
     """Passed to AgentSpec as it is, so the keys are the script API's (`model`, `tools`...)."""
 
@@ -82,6 +90,7 @@ class GatewayConfig(_Section):
     limits: LimitsConfig = LimitsConfig()
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
+    a2a_agents: dict[str, RemoteAgentConfig] = {}
     mcpServers: dict[str, dict[str, Any]] = {}  # the key IDE configs use
     """Remote MCP servers, in the `mcpServers` format of Claude Desktop, Cursor and VS Code."""
     mcp_servers_file: str | list[str] | None = None

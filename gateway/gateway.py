@@ -32,6 +32,8 @@ class Gateway:
     """Where script output goes: stderr, since stdout may be the MCP stdio channel."""
     federation: Any = None
     """The remote MCP servers (`mcpServers`), once started."""
+    remote_agents: Any = None
+    """The remote A2A agents (`[a2a_agents]`, `A2A.discover`)."""
     _watch: asyncio.Task[None] | None = None
 
     @property
@@ -59,6 +61,7 @@ class Gateway:
         specs = self.config.server_specs()
         if specs:
             await self.federation.start(specs)
+        await self._add_remote_agents()
         for path in self.config.script_paths():
             self.scripts[path] = await self._load(path)
         file_roots = Roots.of(roots)
@@ -76,6 +79,25 @@ class Gateway:
             self.agents.append(agent)
         if reload and self.scripts:
             self._watch = asyncio.create_task(self._watch_scripts())
+
+    async def _add_remote_agents(self) -> None:
+        """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""
+        from llmspell.protocols.a2a import LazyRemoteAgents
+        from llmspell.protocols.mcp.client import expand_env
+
+        self.remote_agents = LazyRemoteAgents(self.runtime)
+        self.runtime.a2a = self.remote_agents
+        configured = self.config.a2a_agents
+        if not configured:
+            return
+
+        async def add(name: str, url: str, headers: dict[str, str]) -> None:
+            try:
+                await self.remote_agents.add(name, expand_env(url), expand_env(headers))
+            except (LLMSpellError, KeyError) as exc:
+                self.write(f"llmspell: A2A agent {name!r} not added: {exc}\n")
+
+        await asyncio.gather(*(add(n, a.url, a.headers) for n, a in configured.items()))
 
     async def _load(self, path: Path) -> LoadedScript:
         return await load_script(
@@ -136,6 +158,8 @@ class Gateway:
             await agent.aclose()
         if self.federation is not None:
             await self.federation.aclose()
+        if self.remote_agents is not None:
+            await self.remote_agents.aclose()
 
 
 def _mtime(path: Path) -> float:

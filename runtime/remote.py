@@ -26,3 +26,18 @@ class RemoteServers(Protocol):
 
     def tools(self, server: str) -> list[dict[str, Any]]:
         """The catalog entries one server contributes: name, description, input_schema."""
+
+
+class RemoteAgents(Protocol):
+    """The port scripts reach remote A2A agents through (`A2A.discover`, `A2A.send`...)."""
+
+    async def discover(self, url: str, name: str | None = None) -> dict[str, Any]:
+        """Fetch an agent's card and add it to the catalog; returns {name, url, card}."""
+
+    async def send(
+        self, agent: str, parts: list[Any], on_update: Any | None = None
+    ) -> dict[str, Any]:
+        """Send parts to an agent (by name or URL) and follow its task to the end:
+        {task_id, context_id, state, text, parts}. `on_update(update)` hears each event."""
+
+    async def get_task(self, agent: str, task_id: str) -> dict[str, Any]: ...

@@ -11,7 +11,7 @@ from .hooks import HookRegistry
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
 from .prompts import PromptRegistry
-from .remote import RemoteServers
+from .remote import RemoteAgents, RemoteServers
 from .resources import ResourceRegistry
 from .state import MemoryStateStore, StateStore
 
@@ -27,6 +27,8 @@ class Runtime:
         self.resources = ResourceRegistry()
         self.remote: RemoteServers | None = None
         """Remote MCP servers, when a federation is plugged in (gateway, CLI)."""
+        self.a2a: RemoteAgents | None = None
+        """Remote A2A agents, when the A2A client is plugged in (gateway, CLI)."""
 
     async def call(
         self,

@@ -120,6 +120,11 @@ class ScriptHost:
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
                 "Agent": {"create": sync(self.agent_create)},
                 "Prompt": {"define": sync(self.prompt_define)},
+                "A2A": {
+                    "discover": async_(self.a2a_discover),
+                    "send": async_(self.a2a_send),
+                    "get_task": async_(self.a2a_get_task),
+                },
                 "MCP": {
                     "connect": async_(self.mcp_connect),
                     "disconnect": async_(self.mcp_disconnect),
@@ -298,6 +303,56 @@ class ScriptHost:
         _need(isinstance(server, str), "MCP.tools(server): server must be a string")
         tools: list[dict[str, Any]] = self._remote().tools(server)
         return tools
+
+    # -- A2A: remote agents -----------------------------------------------------------------------
+
+    def _agents(self) -> Any:
+        if self.runtime.a2a is None:
+            raise LLMSpellError(
+                ErrorCode.NOT_CONFIGURED, "A2A: this runtime has no A2A client plugged in"
+            )
+        return self.runtime.a2a
+
+    async def a2a_discover(self, url: Any, name: Any = None) -> dict[str, Any]:
+        _need(isinstance(url, str), "A2A.discover(url): url must be a string")
+        found: dict[str, Any] = await self._agents().discover(
+            url, name if isinstance(name, str) else None
+        )
+        return found
+
+    async def a2a_send(self, agent: Any, message: Any, opts: Any = None) -> dict[str, Any]:
+        """`A2A.send(agent, "text" | {parts...}, {stream=true, on_update=function(u) end})`."""
+        _need(isinstance(agent, str), "A2A.send(agent, message, opts): agent is a name or URL")
+        options = _object(opts, "A2A.send: opts")
+        if isinstance(message, str):
+            parts: list[Any] = [TextPart(message)]
+        else:
+            items = message if isinstance(message, list) else [message]
+            try:
+                parts = [TextPart(i) if isinstance(i, str) else part_from_plain(i) for i in items]
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ScriptAPIError(_API_ERROR, f"A2A.send: {exc}") from None
+        callback = options.get("on_update")
+        _need(
+            callback is None or isinstance(callback, ScriptFunction),
+            "A2A.send: on_update must be a function",
+        )
+        on_update = None
+        if callback is not None and options.get("stream", True):
+
+            async def on_update(update: dict[str, Any]) -> None:
+                plain = {k: v for k, v in update.items() if k != "parts"}
+                if "parts" in update:
+                    plain["parts"] = [part_to_plain(p) for p in update["parts"]]
+                await callback.engine.call(callback, plain)
+
+        reply: dict[str, Any] = await self._agents().send(agent, parts, on_update)
+        return {**reply, "parts": [part_to_plain(p) for p in reply["parts"]]}
+
+    async def a2a_get_task(self, agent: Any, task_id: Any) -> dict[str, Any]:
+        _need(isinstance(agent, str) and isinstance(task_id, str), "A2A.get_task(agent, id)")
+        task: dict[str, Any] = await self._agents().get_task(agent, task_id)
+        return task
 
     # -- Prompt, Resource -------------------------------------------------------------------------
 

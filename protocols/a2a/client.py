@@ -1,0 +1,369 @@
+"""Remote A2A agents as catalog components (one component per agent, taking `{"text": ...}`),
+on the `a2a-sdk` client. Task semantics survive the trip to MCP and scripts:
+
+- working/status updates become the call's progress (MCP `notifications/progress`);
+- the final artifacts become the result (text, data -> structured, files -> blobs/links);
+- input-required asks the caller (MCP elicitation) when it can and continues the task, or
+  returns a result that says what the agent asked;
+- cancelling the call cancels the remote task;
+- a dropped stream is resumed by resubscribing, then by polling, with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from a2a.client import A2ACardResolver, ClientConfig, create_client
+from a2a.client.errors import A2AClientError
+from a2a.helpers.proto_helpers import new_message
+from a2a.types import (
+    AgentCard,
+    CancelTaskRequest,
+    GetTaskRequest,
+    Role,
+    SendMessageRequest,
+    SubscribeToTaskRequest,
+    Task,
+    TaskState,
+)
+from a2a.utils.errors import A2AError
+from google.protobuf.json_format import MessageToDict
+from llmspell.runtime import (
+    Component,
+    ErrorCode,
+    Invocation,
+    LLMSpellError,
+    Part,
+    Result,
+    Runtime,
+    TextPart,
+)
+
+from . import translate
+
+logger = logging.getLogger("llmspell.a2a")
+
+TERMINAL = {
+    TaskState.TASK_STATE_COMPLETED,
+    TaskState.TASK_STATE_FAILED,
+    TaskState.TASK_STATE_CANCELED,
+    TaskState.TASK_STATE_REJECTED,
+}
+INTERRUPTED = {TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED}
+RETRIES = 3
+INPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"text": {"type": "string", "description": "the message to the agent"}},
+    "required": ["text"],
+}
+
+Update = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Progress:
+    """What is known of a remote task while it runs."""
+
+    task_id: str = ""
+    context_id: str = ""
+    state: int = TaskState.TASK_STATE_SUBMITTED
+    artifacts: dict[str, list[Part]] = field(default_factory=dict)
+    status_text: str = ""
+    steps: int = 0
+
+
+class RemoteAgent:
+    def __init__(self, name: str, url: str, headers: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        self.headers = dict(headers or {})
+        self.card: AgentCard | None = None
+        self._http = httpx.AsyncClient(headers=self.headers, timeout=httpx.Timeout(30, read=300))
+        self._client: Any = None
+
+    async def connect(self) -> AgentCard:
+        """Fetch the card (retrying with backoff) and open a client on its best binding."""
+        delay = 0.25
+        for attempt in range(RETRIES):
+            try:
+                self.card = await A2ACardResolver(self._http, self.url).get_agent_card()
+                break
+            except (A2AClientError, httpx.HTTPError) as exc:
+                if attempt == RETRIES - 1:
+                    raise LLMSpellError(
+                        ErrorCode.UNAVAILABLE,
+                        f"A2A agent {self.name!r} at {self.url}: no agent card ({exc})",
+                    ) from None
+                await asyncio.sleep(delay)
+                delay *= 2
+        assert self.card is not None
+        self._client = await create_client(
+            self.card,
+            ClientConfig(streaming=self.card.capabilities.streaming, httpx_client=self._http),
+        )
+        return self.card
+
+    def component(self) -> Component:
+        assert self.card is not None
+        skills = "; ".join(f"{s.name}: {s.description}" for s in self.card.skills)
+        description = self.card.description + (f" (skills: {skills})" if skills else "")
+
+        async def call(inv: Invocation) -> Result:
+            return await self.call(inv)
+
+        return Component(
+            name=self.name,
+            handler=call,
+            kind="agent",
+            description=description,
+            input_schema=dict(INPUT_SCHEMA),
+            source=f"a2a:{self.url}",
+        )
+
+    # -- one call: a task from start to end -----------------------------------------------------
+
+    async def call(self, inv: Invocation) -> Result:
+        text = str(inv.arguments.get("text", ""))
+        progress = Progress()
+
+        async def report(update: dict[str, Any]) -> None:
+            if update.get("status_text"):
+                progress.steps += 1
+                await inv.report_progress(progress.steps, None, update["status_text"])
+
+        try:
+            await self.run([TextPart(text)], progress, report)
+            while progress.state == TaskState.TASK_STATE_INPUT_REQUIRED:
+                if inv.peer is None or not inv.peer.supports("elicitation"):
+                    asked = TextPart(f"The agent needs more input: {progress.status_text}")
+                    return Result([asked, *self._parts(progress)])
+                reply = await inv.peer.elicit(
+                    progress.status_text or "The agent needs more input",
+                    {
+                        "type": "object",
+                        "properties": {"reply": {"type": "string"}},
+                        "required": ["reply"],
+                    },
+                )
+                if reply.action != "accept" or not reply.content:
+                    await self.cancel(progress.task_id)
+                    return Result.error(f"the agent asked for input and got {reply.action}")
+                await self.run([TextPart(str(reply.content.get("reply", "")))], progress, report)
+        except asyncio.CancelledError:
+            if progress.task_id:
+                await asyncio.shield(self.cancel(progress.task_id))
+            raise
+        parts = self._parts(progress)
+        if progress.state == TaskState.TASK_STATE_COMPLETED:
+            return Result(parts or [TextPart(progress.status_text)])
+        state = TaskState.Name(progress.state).removeprefix("TASK_STATE_").lower()
+        return Result(
+            [TextPart(f"the agent's task ended {state}: {progress.status_text}")], is_error=True
+        )
+
+    @staticmethod
+    def _parts(progress: Progress) -> list[Part]:
+        return [p for parts in progress.artifacts.values() for p in parts]
+
+    async def run(
+        self, parts: list[Part], progress: Progress, on_update: Update | None = None
+    ) -> None:
+        """Send `parts` (continuing `progress`'s task when it has one) and follow the task until
+        it ends or is interrupted; a dropped stream is resumed."""
+        if self._client is None:
+            await self.connect()
+        message = new_message(
+            [translate.to_part(p) for p in parts],
+            role=Role.ROLE_USER,
+            task_id=progress.task_id or None,
+            context_id=progress.context_id or None,
+        )
+        try:
+            async for event in self._client.send_message(SendMessageRequest(message=message)):
+                await self._absorb(event, progress, on_update)
+        except (A2AClientError, httpx.HTTPError, A2AError) as exc:
+            if not progress.task_id:
+                raise LLMSpellError(
+                    ErrorCode.UNAVAILABLE, f"A2A agent {self.name!r}: {exc}"
+                ) from None
+            await self._resume(progress, on_update, exc)
+        if progress.state not in TERMINAL | INTERRUPTED and progress.task_id:
+            await self._resume(progress, on_update, None)
+
+    async def _resume(self, progress: Progress, on_update: Update | None, why: Any) -> None:
+        delay = 0.25
+        for _ in range(RETRIES * 4):
+            try:
+                async for event in self._client.subscribe(
+                    SubscribeToTaskRequest(id=progress.task_id)
+                ):
+                    await self._absorb(event, progress, on_update)
+            except (A2AClientError, httpx.HTTPError, A2AError) as exc:
+                why = exc
+            if progress.state in TERMINAL | INTERRUPTED:
+                return
+            try:  # the stream may have ended with the task: ask for it
+                self._take_task(
+                    await self._client.get_task(GetTaskRequest(id=progress.task_id)), progress
+                )
+            except (A2AClientError, httpx.HTTPError, A2AError) as exc:
+                why = exc
+            if progress.state in TERMINAL | INTERRUPTED:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        raise LLMSpellError(
+            ErrorCode.UNAVAILABLE,
+            f"A2A agent {self.name!r}: lost task {progress.task_id} ({why})",
+        )
+
+    async def _absorb(self, event: Any, progress: Progress, on_update: Update | None) -> None:
+        kind = event.WhichOneof("payload")
+        update: dict[str, Any] = {"kind": kind}
+        if kind == "task":
+            self._take_task(event.task, progress)
+        elif kind == "message":
+            progress.artifacts["message"] = [translate.from_part(p) for p in event.message.parts]
+            progress.state = TaskState.TASK_STATE_COMPLETED
+            progress.context_id = event.message.context_id or progress.context_id
+        elif kind == "status_update":
+            status = event.status_update.status
+            progress.task_id = event.status_update.task_id or progress.task_id
+            progress.context_id = event.status_update.context_id or progress.context_id
+            progress.state = status.state
+            text = _text(status.message.parts)
+            if text:
+                progress.status_text = text
+                update["status_text"] = text
+        elif kind == "artifact_update":
+            artifact = event.artifact_update.artifact
+            parts = [translate.from_part(p) for p in artifact.parts]
+            if event.artifact_update.append:
+                progress.artifacts.setdefault(artifact.artifact_id, []).extend(parts)
+            else:
+                progress.artifacts[artifact.artifact_id] = parts
+            update["parts"] = [p for p in parts]
+        update.update(state=TaskState.Name(progress.state), task_id=progress.task_id)
+        if on_update is not None:
+            await on_update(update)
+
+    @staticmethod
+    def _take_task(task: Task, progress: Progress) -> None:
+        progress.task_id = task.id
+        progress.context_id = task.context_id
+        progress.state = task.status.state
+        text = _text(task.status.message.parts)
+        if text:
+            progress.status_text = text
+        for artifact in task.artifacts:
+            progress.artifacts[artifact.artifact_id] = [
+                translate.from_part(p) for p in artifact.parts
+            ]
+
+    async def cancel(self, task_id: str) -> None:
+        try:
+            await self._client.cancel_task(CancelTaskRequest(id=task_id))
+        except (A2AClientError, httpx.HTTPError, A2AError) as exc:
+            logger.info("A2A agent %s: cancel of %s failed: %s", self.name, task_id, exc)
+
+    async def get_task(self, task_id: str) -> dict[str, Any]:
+        if self._client is None:
+            await self.connect()
+        try:
+            task = await self._client.get_task(GetTaskRequest(id=task_id))
+        except (A2AClientError, httpx.HTTPError, A2AError) as exc:
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED, f"A2A agent {self.name!r}: {exc}"
+            ) from None
+        return dict(MessageToDict(task))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        await self._http.aclose()
+
+
+def _text(parts: Any) -> str:
+    return "\n".join(p.text for p in parts if p.WhichOneof("content") == "text")
+
+
+class RemoteAgents:
+    """The agents a gateway or script reached: config `[a2a_agents]`, `A2A.discover(url)`."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.agents: dict[str, RemoteAgent] = {}
+
+    async def add(self, name: str, url: str, headers: dict[str, str] | None = None) -> RemoteAgent:
+        agent = self.agents.get(name)
+        if agent is not None:
+            return agent
+        agent = RemoteAgent(name, url, headers)
+        await agent.connect()
+        self.agents[name] = agent
+        self.runtime.catalog.register(agent.component(), replace=name in self.runtime.catalog)
+        return agent
+
+    async def discover(
+        self, url: str, name: str | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        probe = RemoteAgent(name or "agent", url, headers)
+        try:
+            card = await probe.connect()
+        finally:
+            await probe.aclose()
+        chosen = name or _safe_name(card.name)
+        await self.add(chosen, url, headers)
+        return {"name": chosen, "url": url, "card": dict(MessageToDict(card))}
+
+    def agent(self, name_or_url: str) -> RemoteAgent:
+        agent = self.agents.get(name_or_url)
+        if agent is None:
+            agent = next(
+                (a for a in self.agents.values() if a.url == name_or_url.rstrip("/")), None
+            )
+        if agent is None:
+            raise LLMSpellError(
+                ErrorCode.UNKNOWN_COMPONENT,
+                f"no A2A agent {name_or_url!r}; A2A.discover(url) it first "
+                f"(known: {', '.join(self.agents) or 'none'})",
+            )
+        return agent
+
+    async def send(
+        self, name_or_url: str, parts: list[Part], on_update: Update | None = None
+    ) -> dict[str, Any]:
+        if name_or_url.startswith(("http://", "https://")) and name_or_url.rstrip("/") not in {
+            a.url for a in self.agents.values()
+        }:
+            await self.discover(name_or_url)
+        agent = self.agent(name_or_url)
+        progress = Progress()
+        await agent.run(parts, progress, on_update)
+        parts_out = RemoteAgent._parts(progress)
+        return {
+            "task_id": progress.task_id,
+            "context_id": progress.context_id,
+            "state": TaskState.Name(progress.state).removeprefix("TASK_STATE_").lower(),
+            "text": "\n".join(p.text for p in parts_out if isinstance(p, TextPart))
+            or progress.status_text,
+            "parts": parts_out,
+        }
+
+    async def get_task(self, name_or_url: str, task_id: str) -> dict[str, Any]:
+        return await self.agent(name_or_url).get_task(task_id)
+
+    async def aclose(self) -> None:
+        for agent in self.agents.values():
+            await agent.aclose()
+        self.agents.clear()
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "agent"
