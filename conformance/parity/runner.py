@@ -7,8 +7,10 @@ print. The same runner serves pytest and `python -m llmspell.conformance.parity`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from llmspell.adapters.scripts.engine import Limits
@@ -48,34 +50,68 @@ def script_for(name: str, engine: str) -> Path:
     return SCENARIOS / f"{name}.{'lua' if engine == 'lua' else 'js'}"
 
 
+@contextlib.asynccontextmanager
+async def a2a_peer(wanted: bool) -> AsyncIterator[str]:
+    """A plain a2a-sdk agent on loopback (conformance/peers/a2a_agent.py), for scenarios that
+    use `A2A`; its base URL, or "" when the scenario does not need one."""
+    if not wanted:
+        yield ""
+        return
+    import socket
+
+    import uvicorn
+    from llmspell.conformance.peers.a2a_agent import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app(port), host="127.0.0.1", port=port, log_level="error")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event for this
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 async def run_scenario(name: str, engine: str, *, root: Path | None = None) -> str:
     """Scenarios get ARGS = the URL of a local OpenAI-format model (calculator_model), the Node
-    binary, server-filesystem's entry point, and a directory of files for it to serve."""
+    binary, server-filesystem's entry point, a directory of files for it to serve, and the URL
+    of a local A2A agent (for scenarios that use `A2A`)."""
+    from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
 
     runtime = Runtime()
     register_builtins(runtime.catalog, roots=[root] if root else None)
     runtime.remote = federation = LazyFederation(runtime)
+    runtime.a2a = agents = LazyRemoteAgents(runtime)
+    script = script_for(name, engine)
     out: list[str] = []
     with fake_llm(calculator_model) as llm, tempfile.TemporaryDirectory() as scratch:
         files = mcp_files(root or Path(scratch))
-        loaded = None
-        try:
-            loaded = await load_script(
-                runtime,
-                str(script_for(name, engine)),
-                engine=engine,
-                limits=Limits(timeout=20),
-                args=[llm.url + "/v1", node(), str(FILESYSTEM_SERVER), str(files)],
-                stdout=out.append,
-                stderr=out.append,
-            )
-        except LLMSpellError as exc:  # an uncaught script error is part of the output to compare
-            out.append(f"UNCAUGHT {exc.code}\n")
-        finally:
-            if loaded is not None:
-                await loaded.aclose()
-            await federation.aclose()
+        async with a2a_peer("A2A." in script.read_text(encoding="utf-8")) as peer:
+            loaded = None
+            try:
+                loaded = await load_script(
+                    runtime,
+                    str(script),
+                    engine=engine,
+                    limits=Limits(timeout=20),
+                    args=[llm.url + "/v1", node(), str(FILESYSTEM_SERVER), str(files), peer],
+                    stdout=out.append,
+                    stderr=out.append,
+                )
+            except LLMSpellError as exc:  # an uncaught script error is part of the output
+                out.append(f"UNCAUGHT {exc.code}\n")
+            finally:
+                if loaded is not None:
+                    await loaded.aclose()
+                await federation.aclose()
+                await agents.aclose()
     return "".join(out)
 
 

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from .executor import ComponentExecutor
 
-INPUT_MODES = ["text/plain", "application/json"]
+INPUT_MODES = ["text/plain", "text/markdown", "application/json"]
 OUTPUT_MODES = ["text/plain", "application/json", "image/png", "application/octet-stream"]
 
 
@@ -156,6 +156,7 @@ class A2AServer:
                 agent_card=agent_card,
                 push_config_store=self.push_configs,
                 push_sender=BasePushNotificationSender(self._http, self.push_configs),
+                validate_input_modes=True,
             )
             router = Router(
                 routes=[

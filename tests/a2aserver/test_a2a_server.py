@@ -4,6 +4,7 @@ JSON-RPC and HTTP+JSON; tasks in the SQLite store outlive a SIGKILL of the gatew
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,52 @@ async def test_tools_are_skills(tmp_path: Path, binding: str) -> None:
     assert default.artifacts[0].parts[0].text == "echo: who answers?"  # the default agent
     assert refused.status.state == TaskState.TASK_STATE_REJECTED
     assert "no-such-skill" in MessageToJson(refused.status.message)
+
+
+SLOW_TOOL = """
+Tool.define{
+  name = "slow_tool",
+  description = "Works for `seconds`, stopping early when cancelled",
+  input_schema = {type = "object", properties = {seconds = {type = "number"}}, required = {"seconds"}},
+  handler = function(args, ctx)
+    local waited = 0
+    while waited < args.seconds and not ctx:cancelled() do
+      sleep(0.1)
+      waited = waited + 0.1
+    end
+    return "waited"
+  end,
+}
+"""
+
+
+def test_independent_js_client(tmp_path: Path) -> None:
+    """@a2a-js/sdk fetches the card, sends, streams to completion, gets and lists tasks, and
+    cancels a long task."""
+    from mcpserver.conftest import NODE, ROOT
+
+    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
+    config = write_config(tmp_path)
+    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
+    with gateway(config=config, cwd=tmp_path) as running:
+        run = subprocess.run(
+            [
+                str(NODE),
+                str(Path(__file__).with_name("js_client.mjs")),
+                f"{base(running.url)}/a2a/echoer",
+                f"{base(running.url)}/a2a/slow_tool",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["card"] == "echoer"
+    assert seen["sent"] == {"state": "TASK_STATE_COMPLETED", "text": "echo: from node"}
+    assert seen["stream"]["first"] == "task" and seen["stream"]["last"] == "TASK_STATE_COMPLETED"
+    assert {"artifactUpdate", "statusUpdate"} <= set(seen["stream"]["kinds"])
+    assert seen["got"] == "TASK_STATE_COMPLETED" and seen["listed"] is True
+    assert seen["long_before"] in ("TASK_STATE_SUBMITTED", "TASK_STATE_WORKING")
+    assert seen["long_after"] == "TASK_STATE_CANCELED"
