@@ -76,12 +76,14 @@ class ComponentExecutor(AgentExecutor):
         try:
             result = await self.runtime.pipeline.invoke(inv)
         except LLMSpellError as exc:
-            await updater.failed(
-                updater.new_agent_message([translate.to_part(TextPart(exc.message))])
-            )
+            if not inv.cancel.cancelled:  # a cancel already ended the task as canceled
+                message = updater.new_agent_message([translate.to_part(TextPart(exc.message))])
+                await updater.failed(message)
             return
         finally:
             self._running.pop(context.task_id, None)
+        if inv.cancel.cancelled:  # it wound down cooperatively after the cancel
+            return
         parts = [translate.to_part(p) for p in result.parts]
         if result.is_error:
             await updater.failed(updater.new_agent_message(parts))

@@ -3,6 +3,7 @@ JSON-RPC and HTTP+JSON; tasks in the SQLite store outlive a SIGKILL of the gatew
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from pathlib import Path
@@ -17,12 +18,35 @@ from a2a.helpers.proto_helpers import (
     new_text_message,
     new_text_part,
 )
-from a2a.types import GetTaskRequest, ListTasksRequest, Role, SendMessageRequest, TaskState
+from a2a.types import (
+    CancelTaskRequest,
+    GetTaskRequest,
+    ListTasksRequest,
+    Role,
+    SendMessageConfiguration,
+    SendMessageRequest,
+    TaskState,
+)
 from a2a.utils.errors import TaskNotFoundError
 from google.protobuf.json_format import MessageToJson
 from mcpserver.conftest import gateway
 
 BINDINGS = ["JSONRPC", "HTTP+JSON"]
+SLOW_TOOL = """
+Tool.define{
+  name = "slow_tool",
+  description = "Works for `seconds`, stopping early when cancelled",
+  input_schema = {type = "object", properties = {seconds = {type = "number"}}, required = {"seconds"}},
+  handler = function(args, ctx)
+    local waited = 0
+    while waited < args.seconds and not ctx:cancelled() do
+      sleep(0.1)
+      waited = waited + 0.1
+    end
+    return "waited"
+  end,
+}
+"""
 
 
 def write_config(tmp: Path) -> Path:
@@ -114,20 +138,72 @@ async def test_send_stream_get_and_list_tasks(tmp_path: Path, binding: str) -> N
 
 
 async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
+    """Killed while one task runs and after another finished: both are listed after a restart,
+    with the state each last had and the artifacts it produced."""
+    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
     config = write_config(tmp_path)
+    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
     with gateway(config=config, cwd=tmp_path) as running:
         client = await client_for(running.url, "JSONRPC")
-        task = (await send(client, "remember me"))[-1].task
+        done = (await send(client, "remember me"))[-1].task
+        slow = await create_client(
+            f"{base(running.url)}/a2a/slow_tool",
+            ClientConfig(streaming=False, supported_protocol_bindings=["JSONRPC"]),
+        )
+        request = SendMessageRequest(
+            message=new_text_message('{"seconds": 60}', role=Role.ROLE_USER),
+            configuration=SendMessageConfiguration(return_immediately=True),
+        )
+        running_task = [e async for e in slow.send_message(request)][-1].task
+        for _ in range(50):
+            now = await slow.get_task(GetTaskRequest(id=running_task.id))
+            if now.status.state == TaskState.TASK_STATE_WORKING:
+                break
+            await asyncio.sleep(0.1)
+        assert now.status.state == TaskState.TASK_STATE_WORKING
         await client.close()
-        running.process.kill()  # SIGKILL: no shutdown hooks
+        await slow.close()
+        running.process.kill()  # SIGKILL mid-task: no shutdown hooks run
         running.process.wait()
     assert (tmp_path / ".llmspell" / "a2a.db").is_file()
     with gateway(config=config, cwd=tmp_path) as restarted:
         client = await client_for(restarted.url, "HTTP+JSON")
-        got = await client.get_task(GetTaskRequest(id=task.id))
+        listed = {t.id: t for t in (await client.list_tasks(ListTasksRequest())).tasks}
+        got = await client.get_task(GetTaskRequest(id=done.id))
         await client.close()
     assert got.status.state == TaskState.TASK_STATE_COMPLETED
     assert got.artifacts[0].parts[0].text == "echo: remember me"
+    assert listed[done.id].status.state == TaskState.TASK_STATE_COMPLETED
+    assert listed[running_task.id].status.state == TaskState.TASK_STATE_WORKING
+
+
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_cancel_a_long_task(tmp_path: Path, binding: str) -> None:
+    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
+    config = write_config(tmp_path)
+    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
+    with gateway(config=config, cwd=tmp_path) as running:
+        slow = await create_client(
+            f"{base(running.url)}/a2a/slow_tool",
+            ClientConfig(streaming=True, supported_protocol_bindings=[binding]),
+        )
+        request = SendMessageRequest(
+            message=new_text_message('{"seconds": 60}', role=Role.ROLE_USER)
+        )
+        stream = slow.send_message(request)
+        first = await anext(stream)
+        task_id = first.task.id
+        for _ in range(50):
+            if (
+                await slow.get_task(GetTaskRequest(id=task_id))
+            ).status.state == TaskState.TASK_STATE_WORKING:
+                break
+            await asyncio.sleep(0.1)
+        cancelled = await slow.cancel_task(CancelTaskRequest(id=task_id))
+        rest = [e async for e in stream]
+        await slow.close()
+    assert cancelled.status.state == TaskState.TASK_STATE_CANCELED
+    assert rest[-1].status_update.status.state == TaskState.TASK_STATE_CANCELED
 
 
 def test_cli_card_and_send(tmp_path: Path) -> None:
@@ -175,23 +251,6 @@ async def test_tools_are_skills(tmp_path: Path, binding: str) -> None:
     assert default.artifacts[0].parts[0].text == "echo: who answers?"  # the default agent
     assert refused.status.state == TaskState.TASK_STATE_REJECTED
     assert "no-such-skill" in MessageToJson(refused.status.message)
-
-
-SLOW_TOOL = """
-Tool.define{
-  name = "slow_tool",
-  description = "Works for `seconds`, stopping early when cancelled",
-  input_schema = {type = "object", properties = {seconds = {type = "number"}}, required = {"seconds"}},
-  handler = function(args, ctx)
-    local waited = 0
-    while waited < args.seconds and not ctx:cancelled() do
-      sleep(0.1)
-      waited = waited + 0.1
-    end
-    return "waited"
-  end,
-}
-"""
 
 
 def test_independent_js_client(tmp_path: Path) -> None:
