@@ -97,7 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     ar.set_defaults(handler=_agent_run)
 
     gw = sub.add_parser(
-        "gateway", help="serve the catalog over MCP (Streamable HTTP, or stdio with --stdio)"
+        "gateway",
+        help="serve the catalog over MCP (Streamable HTTP, or stdio with --stdio) and A2A",
     )
     _gateway_options(gw)
     gw.add_argument("--host", help="interface to bind (default 127.0.0.1)")

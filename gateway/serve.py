@@ -111,6 +111,13 @@ def _summary(gateway: Gateway, where: str, started: float) -> None:
         f"[bold]llmspell gateway[/bold] serving MCP at [cyan]{where}[/cyan]{mode}"
         f"  [dim]ready in {elapsed:.0f} ms[/dim]"
     )
+    if where != "stdio" and gateway.config.a2a.enabled:
+        base = where[: -len(gateway.config.http.path)]
+        console.print(
+            f"  and A2A at [cyan]{base}/a2a/<name>[/cyan]"
+            f"  [dim]card: {base}/.well-known/agent-card.json[/dim]",
+            soft_wrap=True,
+        )
     table = Table(show_header=False, box=None, padding=(0, 1))
     for key in ("tools", "agents", "prompts", "resources", "scripts", "upstreams"):
         names = info[key]
