@@ -83,13 +83,13 @@ class Gateway:
     async def _add_remote_agents(self) -> None:
         """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""
         from llmspell.protocols.a2a import LazyRemoteAgents
-        from llmspell.protocols.mcp.client import expand_env
 
         self.remote_agents = LazyRemoteAgents(self.runtime)
         self.runtime.a2a = self.remote_agents
         configured = self.config.a2a_agents
         if not configured:
             return
+        from llmspell.protocols.mcp.client import expand_env
 
         async def add(name: str, url: str, headers: dict[str, str]) -> None:
             try:
