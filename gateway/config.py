@@ -117,7 +117,7 @@ class GatewayConfig(_Section):
             raw[name] = ("mcpServers", entry)
         if not raw:
             return []
-        from llmspell.protocols.mcp.client import ServerSpec, expand_env
+        from llmspell.protocols.mcp.client import SpecError, parse_spec
 
         specs = []
         for name, (origin, entry) in raw.items():
@@ -125,15 +125,12 @@ class GatewayConfig(_Section):
             if not isinstance(entry, dict):
                 raise ConfigError(f"{where}: a server is an object with command or url")
             try:
-                entry = expand_env(entry)
-            except KeyError as exc:
-                raise ConfigError(f"{where}: environment variable {exc} is not set") from None
-            if isinstance(entry.get("cwd"), str):
-                entry["cwd"] = str(self._resolve(entry["cwd"]))
-            try:
-                specs.append(ServerSpec.model_validate({**entry, "name": name}))
-            except ValidationError as exc:
-                raise ConfigError(f"{where}: {_problems(exc)}") from None
+                spec = parse_spec(entry, name=name)
+            except SpecError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+            if spec.cwd is not None:
+                spec.cwd = str(self._resolve(spec.cwd))
+            specs.append(spec)
         return specs
 
     def script_paths(self) -> list[Path]:
@@ -189,10 +186,7 @@ def load(path: str | Path | None) -> GatewayConfig:
     try:
         return GatewayConfig.model_validate({**data, "base_dir": file.resolve().parent})
     except ValidationError as exc:
-        raise ConfigError(f"{file}: {_problems(exc)}") from None
+        # Imported on this error path only: the MCP client is not needed to load a good config.
+        from llmspell.protocols.mcp.client import validation_problems
 
-
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-    )
+        raise ConfigError(f"{file}: {validation_problems(exc)}") from None

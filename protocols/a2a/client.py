@@ -248,7 +248,7 @@ class RemoteAgent:
                 progress.artifacts.setdefault(artifact.artifact_id, []).extend(parts)
             else:
                 progress.artifacts[artifact.artifact_id] = parts
-            update["parts"] = [p for p in parts]
+            update["parts"] = parts
         update.update(state=TaskState.Name(progress.state), task_id=progress.task_id)
         if on_update is not None:
             await on_update(update)
@@ -302,32 +302,41 @@ class RemoteAgents:
 
     async def add(self, name: str, url: str, headers: dict[str, str] | None = None) -> RemoteAgent:
         agent = self.agents.get(name)
-        if agent is not None:
-            return agent
-        agent = RemoteAgent(name, url, headers)
-        await agent.connect()
-        self.agents[name] = agent
-        self.runtime.catalog.register(agent.component(), replace=name in self.runtime.catalog)
+        if agent is None:
+            agent = RemoteAgent(name, url, headers)
+            await agent.connect()
+            self._register(agent)
         return agent
 
     async def discover(
         self, url: str, name: str | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        probe = RemoteAgent(name or "agent", url, headers)
-        try:
-            card = await probe.connect()
-        finally:
-            await probe.aclose()
-        chosen = name or _safe_name(card.name)
-        await self.add(chosen, url, headers)
-        return {"name": chosen, "url": url, "card": dict(MessageToDict(card))}
+        """Add the agent at `url` (once: its card is fetched one time), named `name` or after
+        its card."""
+        agent = self._by_url(url)
+        if agent is None:
+            agent = RemoteAgent(name or "", url, headers)
+            card = await agent.connect()
+            agent.name = name or _safe_name(card.name)
+            known = self.agents.get(agent.name)
+            if known is not None:
+                await agent.aclose()
+                agent = known
+            else:
+                self._register(agent)
+        assert agent.card is not None
+        return {"name": agent.name, "url": agent.url, "card": dict(MessageToDict(agent.card))}
+
+    def _register(self, agent: RemoteAgent) -> None:
+        self.agents[agent.name] = agent
+        catalog = self.runtime.catalog
+        catalog.register(agent.component(), replace=agent.name in catalog)
+
+    def _by_url(self, url: str) -> RemoteAgent | None:
+        return next((a for a in self.agents.values() if a.url == url.rstrip("/")), None)
 
     def agent(self, name_or_url: str) -> RemoteAgent:
-        agent = self.agents.get(name_or_url)
-        if agent is None:
-            agent = next(
-                (a for a in self.agents.values() if a.url == name_or_url.rstrip("/")), None
-            )
+        agent = self.agents.get(name_or_url) or self._by_url(name_or_url)
         if agent is None:
             raise LLMSpellError(
                 ErrorCode.UNKNOWN_COMPONENT,
@@ -339,9 +348,7 @@ class RemoteAgents:
     async def send(
         self, name_or_url: str, parts: list[Part], on_update: Update | None = None
     ) -> dict[str, Any]:
-        if name_or_url.startswith(("http://", "https://")) and name_or_url.rstrip("/") not in {
-            a.url for a in self.agents.values()
-        }:
+        if name_or_url.startswith(("http://", "https://")):
             await self.discover(name_or_url)
         agent = self.agent(name_or_url)
         progress = Progress()

@@ -4,6 +4,7 @@ structured data <-> DataPart)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from a2a.helpers.proto_helpers import new_data_part, new_raw_part, new_text_part, new_url_part
@@ -67,8 +68,6 @@ def arguments(component: Component, message: Message | None) -> dict[str, Any]:
     ]
     if len(strings) == 1:
         return {strings[0]: text}
-    import json
-
     try:
         value = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError:

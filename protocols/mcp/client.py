@@ -34,7 +34,7 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import translate
 
@@ -119,6 +119,30 @@ def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
     if isinstance(value, dict):
         return {k: expand_env(v, env) for k, v in value.items()}
     return value
+
+
+class SpecError(ValueError):
+    """An `mcpServers` entry that cannot be used; the message names the key, never a value."""
+
+
+def parse_spec(entry: Mapping[str, Any], **fixed: Any) -> ServerSpec:
+    """One `mcpServers` entry as written, `${ENV}` expanded, as a ServerSpec; `fixed` keys (the
+    name) override the entry's. The one parser for config files and `MCP.connect`."""
+    try:
+        expanded = expand_env(dict(entry))
+    except KeyError as exc:
+        raise SpecError(f"environment variable {exc} is not set") from None
+    try:
+        return ServerSpec.model_validate({**expanded, **fixed})
+    except ValidationError as exc:
+        raise SpecError(validation_problems(exc, "(spec)")) from None
+
+
+def validation_problems(exc: ValidationError, top: str = "(top)") -> str:
+    """A pydantic error as `key.path: message; ...`, for config files and specs alike."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or top}: {e['msg']}" for e in exc.errors()
+    )
 
 
 class Listing(BaseModel):

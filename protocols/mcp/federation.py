@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +29,9 @@ from llmspell.runtime import (
     Runtime,
 )
 from llmspell.runtime.peer import Peer
-from pydantic import ValidationError
 
 from . import translate
-from .client import ServerSpec, Upstream, expand_env
+from .client import ServerSpec, SpecError, Upstream, parse_spec
 
 logger = logging.getLogger("llmspell.upstream")
 
@@ -43,7 +42,7 @@ DEFAULT_SEPARATOR = "."
 class _Offered:
     """What one upstream currently contributes, with the wire form it came from."""
 
-    tools: dict[str, tuple[types.Tool, Component]] = field(default_factory=dict)
+    tools: dict[str, types.Tool] = field(default_factory=dict)
     prompts: dict[str, types.Prompt] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
 
@@ -101,15 +100,9 @@ class Federation:
 
     async def connect(self, spec: Mapping[str, Any], *, peer: Peer | None = None) -> dict[str, Any]:
         try:
-            parsed = ServerSpec.model_validate(expand_env(dict(spec)))
-        except ValidationError as exc:
-            raise LLMSpellError(
-                ErrorCode.INVALID_ARGUMENTS, f"MCP.connect: {_problems(exc)}"
-            ) from None
-        except KeyError as exc:
-            raise LLMSpellError(
-                ErrorCode.INVALID_ARGUMENTS, f"MCP.connect: environment variable {exc} is not set"
-            ) from None
+            parsed = parse_spec(spec)
+        except SpecError as exc:
+            raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"MCP.connect: {exc}") from None
         upstream = await self.add(parsed, wait=parsed.connect_timeout, peer=peer)
         if upstream.state != "ready":
             error = upstream.error
@@ -137,15 +130,16 @@ class Federation:
                 ErrorCode.UNKNOWN_COMPONENT,
                 f"no MCP server named {server!r}; connected: {', '.join(self.upstreams) or 'none'}",
             )
+        catalog = self.runtime.catalog
         return [
             {
-                "name": c.name,
-                "description": c.description,
-                "input_schema": c.input_schema,
+                "name": name,
+                "description": catalog.get(name).description,
+                "input_schema": catalog.get(name).input_schema,
                 "server": server,
                 "tool": wire.name,
             }
-            for wire, c in self._offered[server].tools.values()
+            for name, wire in self._offered[server].tools.items()
         ]
 
     # -- keeping the catalog in step with a listing ---------------------------------------------
@@ -170,22 +164,15 @@ class Federation:
             for t in upstream.listing.tools
             if self._allowed(upstream.spec, t.name)
         }
-        for name in [n for n in offered.tools if n not in wanted]:
-            del offered.tools[name]
-            catalog.unregister(name)
-        for name, tool in wanted.items():
-            known = offered.tools.get(name)
-            if known is not None and known[0] == tool:
-                continue
-            existing = catalog.find(name)
-            if existing is not None and known is None:
-                logger.warning(
-                    "%s: %s is taken by %s; skipped", upstream.name, name, existing.source
-                )
-                continue
-            component = self._component(upstream, name, tool)
-            catalog.register(component, replace=known is not None)
-            offered.tools[name] = (tool, component)
+        _reconcile(
+            upstream.name,
+            offered.tools,
+            wanted,
+            lambda name, tool, replace: catalog.register(
+                self._component(upstream, name, tool), replace=replace
+            ),
+            catalog.unregister,
+        )
 
     def _component(self, upstream: Upstream, name: str, tool: types.Tool) -> Component:
         hints = translate.tool_annotations(tool.annotations)
@@ -208,20 +195,15 @@ class Federation:
     def _sync_prompts(self, upstream: Upstream, offered: _Offered) -> None:
         registry = self.runtime.prompts
         wanted = {f"{upstream.name}{self.separator}{p.name}": p for p in upstream.listing.prompts}
-        for name in [n for n in offered.prompts if n not in wanted]:
-            del offered.prompts[name]
-            registry.unregister(name)
-        for name, prompt in wanted.items():
-            if offered.prompts.get(name) == prompt:
-                continue
-            try:
-                registry.register(
-                    self._prompt(upstream, name, prompt), replace=name in offered.prompts
-                )
-            except ValueError as exc:
-                logger.warning("%s: %s; skipped", upstream.name, exc)
-                continue
-            offered.prompts[name] = prompt
+        _reconcile(
+            upstream.name,
+            offered.prompts,
+            wanted,
+            lambda name, prompt, replace: registry.register(
+                self._prompt(upstream, name, prompt), replace=replace
+            ),
+            registry.unregister,
+        )
 
     def _prompt(self, upstream: Upstream, name: str, prompt: types.Prompt) -> Prompt:
         async def render(args: dict[str, str]) -> list[PromptMessage]:
@@ -246,28 +228,24 @@ class Federation:
         listing = upstream.listing
         wanted: dict[str, Any] = {str(r.uri): r for r in listing.resources}
         wanted.update({t.uri_template: t for t in listing.templates})
-        for uri in [u for u in offered.resources if u not in wanted]:
-            del offered.resources[uri]
-            registry.unregister(uri)
-        for uri, wire in wanted.items():
-            if offered.resources.get(uri) == wire:
-                continue
-            try:
-                registry.register(
-                    Resource(
-                        uri,
-                        wire.name,
-                        self._reader(upstream),
-                        wire.description or "",
-                        wire.mime_type,
-                        source=f"mcp:{upstream.name}",
-                    ),
-                    replace=uri in offered.resources,
-                )
-            except ValueError as exc:
-                logger.warning("%s: %s; skipped", upstream.name, exc)
-                continue
-            offered.resources[uri] = wire
+        reader = self._reader(upstream)
+        _reconcile(
+            upstream.name,
+            offered.resources,
+            wanted,
+            lambda uri, wire, replace: registry.register(
+                Resource(
+                    uri,
+                    wire.name,
+                    reader,
+                    wire.description or "",
+                    wire.mime_type,
+                    source=f"mcp:{upstream.name}",
+                ),
+                replace=replace,
+            ),
+            registry.unregister,
+        )
 
     @staticmethod
     def _reader(upstream: Upstream) -> Any:
@@ -289,7 +267,25 @@ class Federation:
             self.runtime.resources.unregister(uri)
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(spec)'}: {e['msg']}" for e in exc.errors()
-    )
+def _reconcile(
+    server: str,
+    have: dict[str, Any],
+    wanted: dict[str, Any],
+    register: Callable[[str, Any, bool], None],
+    unregister: Callable[[str], None],
+) -> None:
+    """Bring one registry in step with an upstream's listing: withdraw what it no longer offers,
+    (re)register what is new or changed. A name another provider already holds is skipped with
+    a warning (the registries refuse it with ValueError)."""
+    for key in [k for k in have if k not in wanted]:
+        del have[key]
+        unregister(key)
+    for key, wire in wanted.items():
+        if have.get(key) == wire:
+            continue
+        try:
+            register(key, wire, key in have)
+        except ValueError as exc:
+            logger.warning("%s: %s; skipped", server, exc)
+            continue
+        have[key] = wire

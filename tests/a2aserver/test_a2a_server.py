@@ -49,10 +49,17 @@ Tool.define{
 """
 
 
-def write_config(tmp: Path) -> Path:
+def write_config(tmp: Path, *, slow_tool: bool = False) -> Path:
+    """The test gateway: built-ins and an echo agent, plus `slow_tool` (a Lua script) when
+    asked."""
+    scripts = ""
+    if slow_tool:
+        (tmp / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
+        scripts = 'scripts = ["slow.lua"]\n'
     config = tmp / "llmspell.toml"
     config.write_text(
-        """
+        scripts
+        + """
 name = "a2a-test"
 builtins = true
 [[agents]]
@@ -140,9 +147,7 @@ async def test_send_stream_get_and_list_tasks(tmp_path: Path, binding: str) -> N
 async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
     """Killed while one task runs and after another finished: both are listed after a restart,
     with the state each last had and the artifacts it produced."""
-    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
-    config = write_config(tmp_path)
-    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
+    config = write_config(tmp_path, slow_tool=True)
     with gateway(config=config, cwd=tmp_path) as running:
         client = await client_for(running.url, "JSONRPC")
         done = (await send(client, "remember me"))[-1].task
@@ -179,9 +184,7 @@ async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("binding", BINDINGS)
 async def test_cancel_a_long_task(tmp_path: Path, binding: str) -> None:
-    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
-    config = write_config(tmp_path)
-    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
+    config = write_config(tmp_path, slow_tool=True)
     with gateway(config=config, cwd=tmp_path) as running:
         slow = await create_client(
             f"{base(running.url)}/a2a/slow_tool",
@@ -258,9 +261,7 @@ def test_independent_js_client(tmp_path: Path) -> None:
     cancels a long task."""
     from mcpserver.conftest import NODE, ROOT
 
-    (tmp_path / "slow.lua").write_text(SLOW_TOOL, encoding="utf-8")
-    config = write_config(tmp_path)
-    config.write_text('scripts = ["slow.lua"]\n' + config.read_text(), encoding="utf-8")
+    config = write_config(tmp_path, slow_tool=True)
     with gateway(config=config, cwd=tmp_path) as running:
         run = subprocess.run(
             [
