@@ -15,8 +15,8 @@ from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .gateway import Gateway
 
@@ -27,7 +27,9 @@ def build_app(
     """`base_url` (where the gateway is reached) turns on A2A: agent cards carry absolute URLs."""
     manager = session_manager(mcp, options)
     a2a = (
-        _LazyA2A(gateway, base_url) if base_url is not None and gateway.config.a2a.enabled else None
+        _LazyA2A(gateway, base_url, options.host)
+        if base_url is not None and gateway.config.a2a.enabled
+        else None
     )
 
     async def health(request: Request) -> JSONResponse:
@@ -48,6 +50,10 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with manager.run():
+            if a2a is not None and a2a.grpc is not None:
+                # In the background: MCP clients need not wait for the A2A SDK; A2A requests
+                # wait for it (and for gRPC), so every card lists what is served.
+                a2a.warm_up()
             try:
                 yield
             finally:
@@ -68,23 +74,44 @@ def build_app(
 class _LazyA2A:
     """The A2A routes (`/a2a/...`, `/.well-known/agent-card.json`), built on the first request
     that reaches them: importing the SDK costs about 0.7 s, which MCP clients should not wait
-    for at start-up."""
+    for at start-up. With gRPC on, they are built in the background from the start, since the
+    gRPC port has to listen before anyone asks."""
 
-    def __init__(self, gateway: Gateway, base_url: str) -> None:
+    def __init__(self, gateway: Gateway, base_url: str, host: str) -> None:
         self.gateway = gateway
         self.base_url = base_url
+        self.host = host
         self.server: Any = None
-        self._router: Router | None = None
+        self._router: ASGIApp | None = None
         self._lock = asyncio.Lock()
+        self._warm: asyncio.Task[ASGIApp] | None = None
+        self.grpc = self._grpc_wanted()
+
+    def _grpc_wanted(self) -> bool | None:
+        """True: serve gRPC; None: not configured, or "auto" without the extra."""
+        setting = self.gateway.config.a2a.grpc
+        if setting is False:
+            return None
+        if setting == "auto":
+            from llmspell.protocols.a2a.grpc_server import available
+
+            return True if available() else None
+        return True
+
+    def warm_up(self) -> None:
+        self._warm = asyncio.create_task(self.ready())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await (await self.ready())(scope, receive, send)
+
+    async def ready(self) -> ASGIApp:
         if self._router is None:
             async with self._lock:
                 if self._router is None:
                     self._router = await self._build()
-        await self._router(scope, receive, send)
+        return self._router
 
-    async def _build(self) -> Router:
+    async def _build(self) -> ASGIApp:
         import llmspell
 
         # The import runs off the loop so requests already in flight keep moving.
@@ -100,8 +127,20 @@ class _LazyA2A:
                 config.instructions or f"{config.name}: its agents, workflows and tools as skills",
             ),
         )
-        return Router(routes=self.server.routes())
+        if self.grpc:
+            try:
+                target = await self.server.start_grpc(self.host, config.a2a.grpc_port)
+            except (OSError, ImportError, RuntimeError) as exc:
+                self.gateway.write(f"llmspell: A2A over gRPC not served: {exc}\n")
+            else:
+                self.gateway.write(f"llmspell: A2A over gRPC at {target}\n")
+        app: ASGIApp = self.server.app()
+        return app
 
     async def aclose(self) -> None:
+        if self._warm is not None and not self._warm.done():
+            self._warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warm
         if self.server is not None:
             await self.server.aclose()

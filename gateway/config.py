@@ -59,6 +59,10 @@ class A2AConfig(_Section):
     task_store: Literal["sqlite", "memory"] = "sqlite"
     database: str = ".llmspell/a2a.db"
     """SQLite file for tasks and push-notification configs, relative to the config file."""
+    grpc: bool | Literal["auto"] = "auto"
+    """The gRPC binding (the `llmspell[grpc]` extra): "auto" serves it when grpcio is there."""
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    """0 picks a free port; the agent cards say which."""
 
 
 class RemoteAgentConfig(_Section):
@@ -67,6 +71,15 @@ class RemoteAgentConfig(_Section):
     url: str
     headers: dict[str, str] = {}
     """e.g. `{ Authorization = "Bearer ${TOKEN}" }`; `${ENV}` is expanded."""
+
+
+class ScriptConfig(_Section):
+    """A script with arguments: `{ path = "tck.lua", args = ["${TIMEOUT:-2}"] }`."""
+
+    path: str
+    args: list[str] = []
+    """The script's `ARGS`; `${ENV}` and `${ENV:-default}` are expanded, so a script reads
+    only the variables its config names."""
 
 
 class AgentConfig(BaseModel):
@@ -80,8 +93,9 @@ class AgentConfig(BaseModel):
 class GatewayConfig(_Section):
     name: str = "llmspell"
     instructions: str | None = None
-    scripts: list[str] = []
-    """Lua/JS files that define tools, agents, prompts and resources."""
+    scripts: list[str | ScriptConfig] = []
+    """Lua/JS files that define tools, agents, prompts and resources (a path, or a table with
+    `path` and `args`)."""
     builtins: bool = True
     roots: list[str] = []
     """Directories file tools and agent images may use; default the config's directory."""
@@ -133,8 +147,25 @@ class GatewayConfig(_Section):
             specs.append(spec)
         return specs
 
-    def script_paths(self) -> list[Path]:
-        return [self._resolve(s) for s in self.scripts]
+    def script_entries(self) -> dict[Path, list[str]]:
+        """Each script's resolved path and its arguments, `${ENV}` expanded."""
+        entries: dict[Path, list[str]] = {}
+        for script in self.scripts:
+            if isinstance(script, str):
+                entries[self._resolve(script)] = []
+                continue
+            args = script.args
+            if any("${" in a for a in args):
+                from llmspell.protocols.mcp.client import expand_env
+
+                try:
+                    args = expand_env(args)
+                except KeyError as exc:
+                    raise ConfigError(
+                        f"scripts: {script.path}: environment variable {exc} is not set"
+                    ) from None
+            entries[self._resolve(script.path)] = list(args)
+        return entries
 
     def a2a_database(self) -> Path | None:
         return self._resolve(self.a2a.database) if self.a2a.task_store == "sqlite" else None

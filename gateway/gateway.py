@@ -35,6 +35,7 @@ class Gateway:
     remote_agents: Any = None
     """The remote A2A agents (`[a2a_agents]`, `A2A.discover`)."""
     _watch: asyncio.Task[None] | None = None
+    _script_args: dict[Path, list[str]] = field(default_factory=dict)
 
     @property
     def limits(self) -> Limits:
@@ -62,7 +63,8 @@ class Gateway:
         if specs:
             await self.federation.start(specs)
         await self._add_remote_agents()
-        for path in self.config.script_paths():
+        self._script_args = self.config.script_entries()
+        for path in self._script_args:
             self.scripts[path] = await self._load(path)
         file_roots = Roots.of(roots)
 
@@ -101,7 +103,12 @@ class Gateway:
 
     async def _load(self, path: Path) -> LoadedScript:
         return await load_script(
-            self.runtime, str(path), limits=self.limits, stdout=self.write, stderr=self.write
+            self.runtime,
+            str(path),
+            limits=self.limits,
+            args=self._script_args.get(path),
+            stdout=self.write,
+            stderr=self.write,
         )
 
     async def reload(self, path: Path) -> None:

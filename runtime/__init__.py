@@ -4,7 +4,7 @@ It knows no protocol and no script language; adapters and protocols depend on it
 """
 
 from .catalog import Catalog, CatalogChange
-from .component import Annotations, Component, Kind
+from .component import Annotations, Component, Kind, Skill
 from .content import BlobPart, DataPart, Part, ResourceLink, ResourcePart, Result, TextPart
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
@@ -16,10 +16,20 @@ from .prompts import Prompt, PromptArgument, PromptMessage, PromptRegistry
 from .resources import Resource, ResourceRegistry
 from .runtime import Runtime
 from .state import MemoryStateStore, StateStore
+from .task import (
+    ArtifactUpdate,
+    Reply,
+    StatusUpdate,
+    TaskMessage,
+    TaskReporter,
+    TaskState,
+    TaskUpdate,
+)
 
 __all__ = [
     "LOCAL",
     "Annotations",
+    "ArtifactUpdate",
     "BlobPart",
     "CancelToken",
     "Catalog",
@@ -41,12 +51,19 @@ __all__ = [
     "PromptArgument",
     "PromptMessage",
     "PromptRegistry",
+    "Reply",
     "Resource",
     "ResourceLink",
     "ResourcePart",
     "ResourceRegistry",
     "Result",
     "Runtime",
+    "Skill",
     "StateStore",
+    "StatusUpdate",
+    "TaskMessage",
+    "TaskReporter",
+    "TaskState",
+    "TaskUpdate",
     "TextPart",
 ]

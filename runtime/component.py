@@ -28,6 +28,17 @@ class Annotations:
 
 
 @dataclass(frozen=True, slots=True)
+class Skill:
+    """One thing an agent can do, as an A2A card lists it."""
+
+    id: str
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     name: str
     handler: Handler
@@ -38,6 +49,14 @@ class Component:
     annotations: Annotations = field(default_factory=Annotations)
     source: str = "builtin"
     """Which provider registered it (builtin, script:<file>, mcp:<server>...)."""
+    task_aware: bool = False
+    """It drives its own task life cycle through `Invocation.updates` (status, artifacts, a
+    direct reply), so a protocol server adds nothing on its behalf."""
+    skills: tuple[Skill, ...] = ()
+    """What an agent declares it can do; empty means one skill, the component itself."""
+    input_modes: tuple[str, ...] = ()
+    """Media types an agent accepts (A2A `defaultInputModes`); empty means the server's."""
+    output_modes: tuple[str, ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "description": self.description}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .peer import Peer
+    from .task import TaskMessage, UpdateSink
 
 ProgressSink = Callable[[float, float | None, str | None], Awaitable[None]]
 
@@ -74,6 +75,10 @@ class Invocation:
     peer: Peer | None = None
     """Who called, when it can be asked things back (an MCP client: sampling, elicitation, logs)."""
     metadata: dict[str, Any] = field(default_factory=dict)
+    message: TaskMessage | None = None
+    """The message an agent is asked, with its ids, when a protocol carried one (A2A)."""
+    updates: UpdateSink | None = None
+    """Where a task-aware component's status and artifacts go, when the caller tracks tasks."""
 
     @classmethod
     def create(

@@ -17,7 +17,9 @@ from typing import Any
 
 from llmspell.runtime import (
     Annotations,
+    BlobPart,
     Component,
+    DataPart,
     ErrorCode,
     Invocation,
     LLMSpellError,
@@ -25,11 +27,16 @@ from llmspell.runtime import (
     PromptArgument,
     PromptMessage,
     Resource,
+    ResourceLink,
     ResourcePart,
     Result,
     Runtime,
+    Skill,
+    TaskMessage,
+    TaskReporter,
     TextPart,
 )
+from llmspell.runtime import Part as RuntimePart
 from llmspell.runtime.content import part_from_plain, part_to_plain, resource_from_plain
 from llmspell.runtime.invocation import current
 from llmspell.runtime.peer import (
@@ -90,6 +97,8 @@ class ScriptHost:
     resources: list[str] = field(default_factory=list)
     calls: dict[int, Invocation] = field(default_factory=dict)
     """Invocations of this script's tools in flight, by the ref their `ctx` object carries."""
+    tasks: dict[int, TaskReporter] = field(default_factory=dict)
+    """Tasks of this script's hosted agents in flight, by the ref their `task` object carries."""
     servers: list[str] = field(default_factory=list)
     """Remote MCP servers this script connected; disconnected when it is closed."""
     _next_call: int = 0
@@ -118,7 +127,7 @@ class ScriptHost:
                     "unregister": sync(self.runtime.hooks.unregister),
                 },
                 "JSON": {"encode": sync(json_encode), "decode": sync(json_decode)},
-                "Agent": {"create": sync(self.agent_create)},
+                "Agent": {"create": sync(self.agent_create), "define": sync(self.agent_define)},
                 "Prompt": {"define": sync(self.prompt_define)},
                 "A2A": {
                     "discover": async_(self.a2a_discover),
@@ -151,6 +160,16 @@ class ScriptHost:
                     "sample": async_(self.call_sample),
                     "elicit": async_(self.call_elicit),
                     "cancelled": sync(self.call_cancelled),
+                },
+                "Task": {
+                    "working": async_(self.task_working),
+                    "artifact": async_(self.task_artifact),
+                    "complete": async_(self.task_complete),
+                    "fail": async_(self.task_fail),
+                    "reject": async_(self.task_reject),
+                    "require_input": async_(self.task_require_input),
+                    "reply": async_(self.task_reply),
+                    "cancelled": sync(self.task_cancelled),
                 },
                 "Agent": {
                     "execute": async_(self.agent_execute),
@@ -475,6 +494,107 @@ class ScriptHost:
         self.agents[ref] = agent
         return HostObject("Agent", ref, {"name": name, "model": agent.spec.model.label})
 
+    def agent_define(self, spec: Any) -> str:
+        """`Agent.define{name=, description=, skills=, input_modes=, output_modes=,
+        handler=function(message, task) ... end}`: an agent written in the script, which
+        drives its own task (status, artifacts, input-required, a direct reply). Served over A2A
+        as it is, over MCP as a tool whose status updates are progress."""
+        _need(isinstance(spec, dict), "Agent.define{...} takes a table/object")
+        name, handler = spec.get("name"), spec.get("handler")
+        _need(isinstance(name, str) and name != "", "Agent.define: name must be a non-empty string")
+        _need(isinstance(handler, ScriptFunction), "Agent.define: handler must be a function")
+        description = str(spec.get("description") or "")
+        skills = tuple(
+            _skill(item, f"Agent.define {name!r}: skills")
+            for item in _list(spec.get("skills"), "Agent.define: skills")
+        )
+        modes = {
+            key: tuple(_strings(spec.get(key), f"Agent.define: {key}"))
+            for key in ("input_modes", "output_modes")
+        }
+
+        async def call(inv: Invocation) -> Result:
+            task = TaskReporter(inv)
+            message = inv.message or TaskMessage(_message_parts(inv.arguments))
+            self._next_call += 1
+            ref = self._next_call
+            self.tasks[ref] = task
+            try:
+                fields = {"agent": name, "id": message.task_id, "context_id": message.context_id}
+                value = await handler.engine.call(
+                    handler, message_to_plain(message), HostObject("Task", ref, fields)
+                )
+            finally:
+                del self.tasks[ref]
+            return await task.result(None if value is None else Result.from_plain(value))
+
+        self.runtime.catalog.register(
+            Component(
+                name=name,
+                handler=call,
+                kind="agent",
+                description=description,
+                input_schema={
+                    "type": "object",
+                    "properties": {"text": {"type": "string", "description": "The message."}},
+                },
+                source=self.source,
+                task_aware=True,
+                skills=skills,
+                input_modes=modes["input_modes"],
+                output_modes=modes["output_modes"],
+            ),
+            replace=name in self.defined,
+        )
+        if name not in self.defined:
+            self.defined.append(name)
+        return str(name)
+
+    # -- the `task` a hosted agent's handler gets ---------------------------------------------
+
+    def _task(self, ref: Any) -> TaskReporter:
+        task = self.tasks.get(ref)
+        _need(task is not None, "this task's handler has returned: use task only while it runs")
+        assert task is not None
+        return task
+
+    async def task_working(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).working(task_parts(message, "task:working"))
+
+    async def task_artifact(self, ref: Any, spec: Any) -> str:
+        task = self._task(ref)
+        if not isinstance(spec, dict) or "parts" not in spec:
+            spec = {"parts": spec}
+        name, artifact_id = spec.get("name"), spec.get("id")
+        _need(name is None or isinstance(name, str), "task:artifact: name must be a string")
+        _need(artifact_id is None or isinstance(artifact_id, str), "task:artifact: id is a string")
+        return await task.artifact(
+            task_parts(spec.get("parts"), "task:artifact"),
+            name=name,
+            artifact_id=artifact_id,
+            append=bool(spec.get("append")),
+            last_chunk=bool(spec.get("last_chunk")),
+        )
+
+    async def task_complete(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).finish("completed", task_parts(message, "task:complete"))
+
+    async def task_fail(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).finish("failed", task_parts(message, "task:fail"))
+
+    async def task_reject(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).finish("rejected", task_parts(message, "task:reject"))
+
+    async def task_require_input(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).finish("input_required", task_parts(message, "task:require_input"))
+
+    async def task_reply(self, ref: Any, message: Any = None) -> None:
+        await self._task(ref).reply(task_parts(message, "task:reply"))
+
+    def task_cancelled(self, ref: Any) -> bool:
+        task = self.tasks.get(ref)
+        return task is None or task.inv.cancel.cancelled
+
     def _agent_input(self, ref: Any, value: Any) -> tuple[Any, str, list[Any]]:
         agent = self.agents.get(ref)
         _need(agent is not None, "not an agent: call methods on what Agent.create returned")
@@ -752,6 +872,118 @@ def resource_contents(value: Any, uri: str, mime: Any) -> list[ResourcePart]:
         except (ValueError, TypeError) as exc:
             raise ScriptAPIError(_API_ERROR, f"resource {uri!r}: {exc}") from None
     return out
+
+
+def message_to_plain(message: TaskMessage) -> dict[str, Any]:
+    """A hosted agent's `message`: ids, parts (text / data / file with name, media type and
+    bytes or url), metadata, and `text`, all its text parts joined."""
+    return {
+        "id": message.id,
+        "context_id": message.context_id,
+        "task_id": message.task_id,
+        "parts": [_task_part_to_plain(p) for p in message.parts],
+        "metadata": message.metadata,
+        "text": "\n".join(p.text for p in message.parts if isinstance(p, TextPart)),
+    }
+
+
+def _task_part_to_plain(part: RuntimePart) -> dict[str, Any]:
+    if isinstance(part, BlobPart):
+        out = {"type": "file", "media_type": part.mime_type, "bytes": part.data}
+        return {**out, "name": part.name} if part.name else out
+    if isinstance(part, ResourceLink):
+        plain = {"type": "file", "url": part.uri, "name": part.name, "media_type": part.mime_type}
+        return {k: v for k, v in plain.items() if v is not None}
+    return part_to_plain(part)
+
+
+def task_parts(value: Any, what: str) -> list[RuntimePart]:
+    """What a task method takes: nothing, a string, one part or a list of them. A part is
+    `{type="text", text=}`, `{type="data", data=}` or `{type="file", name=, media_type=,
+    bytes= | url=}`; the type may be left out when the keys say it."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    parts: list[RuntimePart] = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append(TextPart(item))
+            continue
+        _need(isinstance(item, dict), f"{what}: a part is a string or a table/object")
+        given = item.get("type")
+        kind = (
+            given
+            if isinstance(given, str)
+            else next((t for k, t in _PART_KEYS.items() if k in item), None)
+        )
+        if kind == "text":
+            parts.append(TextPart(str(item.get("text", ""))))
+        elif kind == "file":
+            parts.append(_file_part(item, what))
+        elif kind == "data":
+            parts.append(DataPart(item.get("data")))
+        else:
+            try:
+                parts.append(part_from_plain(item))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ScriptAPIError(_API_ERROR, f"{what}: {exc}") from None
+    return parts
+
+
+_PART_KEYS = {"text": "text", "bytes": "file", "url": "file", "data": "data"}
+"""Which key tells a part's type when `type` is left out."""
+
+
+def _file_part(item: dict[str, Any], what: str) -> RuntimePart:
+    name = item.get("name")
+    media = item.get("media_type") or item.get("mime_type")
+    _need(name is None or isinstance(name, str), f"{what}: a file's name is a string")
+    _need(media is None or isinstance(media, str), f"{what}: a file's media_type is a string")
+    if isinstance(item.get("url"), str):
+        return ResourceLink(item["url"], name, media)
+    raw = item.get("bytes")
+    if raw is None and "data" in item:
+        try:
+            return part_from_plain(
+                {**item, "type": "file", "mime_type": media or "application/octet-stream"}
+            )
+        except (ValueError, TypeError) as exc:
+            raise ScriptAPIError(_API_ERROR, f"{what}: {exc}") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    _need(isinstance(raw, bytes), f"{what}: a file part has bytes or url")
+    assert isinstance(raw, bytes)
+    data = raw
+    return BlobPart(data, media or "application/octet-stream", name)
+
+
+def _message_parts(arguments: dict[str, Any]) -> list[RuntimePart]:
+    """A hosted agent called as a tool: `{text}` is a text message, anything else data."""
+    if set(arguments) == {"text"} and isinstance(arguments["text"], str):
+        return [TextPart(arguments["text"])]
+    return [DataPart(arguments)] if arguments else []
+
+
+def _skill(value: Any, what: str) -> Skill:
+    """A skill is a name, or `{id=, name=, description=, tags=, examples=}`."""
+    if isinstance(value, str):
+        return Skill(value, value)
+    _need(isinstance(value, dict), f"{what}: a skill is a name or a table/object")
+    ident = value.get("id") or value.get("name")
+    _need(isinstance(ident, str) and ident != "", f"{what}: a skill needs an id or a name")
+    return Skill(
+        ident,
+        str(value.get("name") or ident),
+        str(value.get("description") or ""),
+        tuple(_strings(value.get("tags"), f"{what}: tags")),
+        tuple(_strings(value.get("examples"), f"{what}: examples")),
+    )
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    items = _list(value, what)
+    _need(all(isinstance(i, str) for i in items), f"{what} must be a list of strings")
+    return items
 
 
 def _list(value: Any, what: str) -> list[Any]:

@@ -7,13 +7,28 @@ a terminal state, and an A2A cancel into the call's CancelToken.
 
 from __future__ import annotations
 
+import uuid
+
 from a2a.helpers.proto_helpers import new_task_from_user_message
 from a2a.server.agent_execution import AgentExecutor, RequestContext
 from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
-from a2a.types import TaskState
+from a2a.types import Message
+from a2a.types import TaskState as TaskState_
 from google.protobuf.json_format import MessageToDict
-from llmspell.runtime import ErrorCode, Invocation, LLMSpellError, Runtime, TextPart
+from llmspell.runtime import (
+    ArtifactUpdate,
+    ErrorCode,
+    Invocation,
+    LLMSpellError,
+    Reply,
+    Runtime,
+    StatusUpdate,
+    TaskState,
+    TaskUpdate,
+    TextPart,
+)
+from llmspell.runtime import Part as RuntimePart
 
 from . import translate
 
@@ -46,50 +61,44 @@ class ComponentExecutor(AgentExecutor):
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id is not None and context.context_id is not None
-        if context.current_task is None and context.message is not None:
-            await event_queue.enqueue_event(new_task_from_user_message(context.message))
-        updater = TaskUpdater(event_queue, context.task_id, context.context_id)
+        events = _TaskEvents(context, event_queue)
         try:
             name = self._target(context)
             component = self.runtime.catalog.get(name)
         except LLMSpellError as exc:
-            await updater.reject(
-                updater.new_agent_message([translate.to_part(TextPart(exc.message))])
-            )
+            await events.end("rejected", [TextPart(exc.message)])
             return
-        await updater.start_work()
+        if not component.task_aware:
+            await events.start()  # the task and `working` at once: a plain call says no more
 
         async def progress(done: float, total: float | None, message: str | None) -> None:
             text = message or (f"{done:g}/{total:g}" if total else f"{done:g}")
-            await updater.update_status(
-                TaskState.TASK_STATE_WORKING,
-                message=updater.new_agent_message([translate.to_part(TextPart(text))]),
-            )
+            await events.send(StatusUpdate("working", [TextPart(text)]))
 
         inv = Invocation(
             name,
             translate.arguments(component, context.message),
             progress=progress,
             metadata={"a2a_task": context.task_id, "a2a_context": context.context_id},
+            message=translate.task_message(context.message, context.task_id, context.context_id),
+            updates=events.send,
         )
         self._running[context.task_id] = inv
         try:
             result = await self.runtime.pipeline.invoke(inv)
         except LLMSpellError as exc:
-            if not inv.cancel.cancelled:  # a cancel already ended the task as canceled
-                message = updater.new_agent_message([translate.to_part(TextPart(exc.message))])
-                await updater.failed(message)
+            if not inv.cancel.cancelled and not events.ended:
+                await events.end("failed", [TextPart(exc.message)])
             return
         finally:
             self._running.pop(context.task_id, None)
-        if inv.cancel.cancelled:  # it wound down cooperatively after the cancel
+        if inv.cancel.cancelled or events.ended:  # canceled, or it ended the task itself
             return
-        parts = [translate.to_part(p) for p in result.parts]
         if result.is_error:
-            await updater.failed(updater.new_agent_message(parts))
+            await events.end("failed", result.parts)
             return
-        await updater.add_artifact(parts, name="result")
-        await updater.complete()
+        await events.send(ArtifactUpdate(result.parts, uuid.uuid4().hex, "result"))
+        await events.end("completed", [])
 
     async def cancel(self, context: RequestContext, event_queue: EventQueue) -> None:
         inv = self._running.get(context.task_id or "")
@@ -97,3 +106,64 @@ class ComponentExecutor(AgentExecutor):
             inv.cancel.cancel("cancelled by the A2A client")
         assert context.task_id is not None and context.context_id is not None
         await TaskUpdater(event_queue, context.task_id, context.context_id).cancel()
+
+
+_STATES = {
+    "working": TaskState_.TASK_STATE_WORKING,
+    "input_required": TaskState_.TASK_STATE_INPUT_REQUIRED,
+    "completed": TaskState_.TASK_STATE_COMPLETED,
+    "failed": TaskState_.TASK_STATE_FAILED,
+    "rejected": TaskState_.TASK_STATE_REJECTED,
+    "canceled": TaskState_.TASK_STATE_CANCELED,
+}
+
+
+class _TaskEvents:
+    """Runtime task updates as SDK events for one request. The Task itself is enqueued on the
+    first update, not before: an agent that answers with a plain message (`Reply`) must send
+    it as the only event."""
+
+    def __init__(self, context: RequestContext, queue: EventQueue) -> None:
+        assert context.task_id is not None and context.context_id is not None
+        self.context = context
+        self.queue = queue
+        self.updater = TaskUpdater(queue, context.task_id, context.context_id)
+        self._created = context.current_task is not None
+        self.ended = False
+
+    def _message(self, parts: list[RuntimePart]) -> Message | None:
+        if not parts:
+            return None
+        return self.updater.new_agent_message([translate.to_part(p) for p in parts])
+
+    async def _create(self) -> None:
+        if not self._created and self.context.message is not None:
+            await self.queue.enqueue_event(new_task_from_user_message(self.context.message))
+        self._created = True
+
+    async def start(self) -> None:
+        await self._create()
+        await self.updater.start_work()
+
+    async def end(self, state: TaskState, parts: list[RuntimePart]) -> None:
+        await self.send(StatusUpdate(state, parts))
+
+    async def send(self, update: TaskUpdate) -> None:
+        if isinstance(update, Reply):
+            message = self.updater.new_agent_message([translate.to_part(p) for p in update.parts])
+            await self.queue.enqueue_event(message)
+            self.ended = True
+            return
+        await self._create()
+        if isinstance(update, ArtifactUpdate):
+            await self.updater.add_artifact(
+                [translate.to_part(p) for p in update.parts],
+                artifact_id=update.artifact_id,
+                name=update.name,
+                append=update.append or None,
+                last_chunk=update.last_chunk or None,
+            )
+            return
+        await self.updater.update_status(_STATES[update.state], message=self._message(update.parts))
+        if update.state != "working":
+            self.ended = True

@@ -6,12 +6,14 @@ live in a SQLite store by default, so they outlive a restart.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
 import httpx
-from a2a.server.request_handlers import DefaultRequestHandlerV2
+from a2a.server.request_handlers import DefaultRequestHandlerV2, RequestHandler
 from a2a.server.routes import (
     create_agent_card_routes,
     create_jsonrpc_routes,
@@ -28,12 +30,15 @@ from a2a.server.tasks import (
 )
 from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_CURRENT
-from llmspell.runtime import Component, Runtime
-from starlette.routing import BaseRoute, Mount, Router
-from starlette.types import Receive, Scope, Send
+from llmspell.runtime import Component, Runtime, Skill
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .executor import ComponentExecutor
 
+CARD_MAX_AGE = 60
+"""Seconds a client may cache a card before revalidating it (with its ETag)."""
 INPUT_MODES = ["text/plain", "text/markdown", "application/json"]
 OUTPUT_MODES = ["text/plain", "application/json", "image/png", "application/octet-stream"]
 
@@ -49,8 +54,10 @@ class A2AOptions:
     description: str = "An llmspell gateway: its agents, workflows and tools as skills."
 
 
-def _interfaces(url: str) -> list[AgentInterface]:
-    return [
+def _interfaces(url: str, grpc: str | None, tenant: str) -> list[AgentInterface]:
+    """Every binding served: JSON-RPC and HTTP+JSON at `url`, and gRPC when it is up (one
+    server for all endpoints, told apart by the tenant)."""
+    interfaces = [
         AgentInterface(
             url=f"{url}/", protocol_binding="JSONRPC", protocol_version=PROTOCOL_VERSION_CURRENT
         ),
@@ -58,44 +65,191 @@ def _interfaces(url: str) -> list[AgentInterface]:
             url=url, protocol_binding="HTTP+JSON", protocol_version=PROTOCOL_VERSION_CURRENT
         ),
     ]
+    if grpc is not None:
+        interfaces.append(
+            AgentInterface(
+                url=grpc,
+                protocol_binding="GRPC",
+                tenant=tenant,
+                protocol_version=PROTOCOL_VERSION_CURRENT,
+            )
+        )
+    return interfaces
 
 
-def _skill(component: Component) -> AgentSkill:
-    return AgentSkill(
-        id=component.name,
-        name=component.name,
-        description=component.description or f"{component.kind} {component.name}",
-        tags=[component.kind],
+def _skills(component: Component) -> list[AgentSkill]:
+    """What an agent declares (`Agent.define{skills=...}`), else the component as one skill."""
+    declared = component.skills or (
+        Skill(
+            component.name,
+            component.name,
+            component.description or f"{component.kind} {component.name}",
+            (component.kind,),
+        ),
     )
+    return [
+        AgentSkill(
+            id=s.id,
+            name=s.name,
+            description=s.description or component.description or s.name,
+            tags=list(s.tags) or [component.kind],
+            examples=list(s.examples),
+            input_modes=list(component.input_modes),
+            output_modes=list(component.output_modes),
+        )
+        for s in declared
+    ]
 
 
-def card(component: Component, options: A2AOptions) -> AgentCard:
-    """The card of one component's own endpoint: one skill, itself."""
+def _modes(components: list[Component], attr: str, default: list[str]) -> list[str]:
+    """The union of what the components declare, in order; a component that declares nothing
+    takes the default."""
+    modes: list[str] = []
+    for c in components:
+        for mode in getattr(c, attr) or default:
+            if mode not in modes:
+                modes.append(mode)
+    return modes or list(default)
+
+
+def card(component: Component, options: A2AOptions, grpc: str | None = None) -> AgentCard:
+    """The card of one component's own endpoint: its skills (itself, unless it declares some)."""
     return AgentCard(
         name=component.name,
         description=component.description or f"{component.kind} {component.name}",
         version=options.version,
-        supported_interfaces=_interfaces(f"{options.base_url}/a2a/{component.name}"),
+        supported_interfaces=_interfaces(
+            f"{options.base_url}/a2a/{component.name}", grpc, component.name
+        ),
         capabilities=AgentCapabilities(streaming=True, push_notifications=True),
-        default_input_modes=INPUT_MODES,
-        default_output_modes=OUTPUT_MODES,
-        skills=[_skill(component)],
+        default_input_modes=list(component.input_modes) or INPUT_MODES,
+        default_output_modes=list(component.output_modes) or OUTPUT_MODES,
+        skills=_skills(component),
     )
 
 
-def gateway_card(components: list[Component], options: A2AOptions) -> AgentCard:
-    """The gateway as one agent: every component is a skill, picked by message metadata
-    `{"skill": name}` (default: the first agent)."""
+def gateway_card(
+    components: list[Component], options: A2AOptions, grpc: str | None = None
+) -> AgentCard:
+    """The gateway as one agent: every component's skills, the component picked by message
+    metadata `{"skill": name}` (default: the first agent)."""
     return AgentCard(
         name=options.name,
         description=options.description,
         version=options.version,
-        supported_interfaces=_interfaces(f"{options.base_url}/a2a"),
+        supported_interfaces=_interfaces(f"{options.base_url}/a2a", grpc, ""),
         capabilities=AgentCapabilities(streaming=True, push_notifications=True),
-        default_input_modes=INPUT_MODES,
-        default_output_modes=OUTPUT_MODES,
-        skills=[_skill(c) for c in components],
+        default_input_modes=_modes(components, "input_modes", INPUT_MODES),
+        default_output_modes=_modes(components, "output_modes", OUTPUT_MODES),
+        skills=[skill for c in components for skill in _skills(c)],
     )
+
+
+@dataclass(slots=True)
+class _Endpoint:
+    """One agent endpoint: its card, the SDK request handler, and its HTTP routes."""
+
+    card: AgentCard
+    handler: RequestHandler
+    router: Router
+    grpc: Any = field(default=None)
+    """The SDK's GrpcHandler over `handler`, made on the first gRPC request."""
+
+
+def _content_type(scope: Scope) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == b"content-type":
+            return str(value.decode("latin-1").partition(";")[0].strip().lower())
+    return ""
+
+
+def _unsupported_media(scope: Scope, jsonrpc: bool) -> JSONResponse | None:
+    """A POST whose body says it is not JSON gets ContentTypeNotSupportedError before the body
+    is parsed: JSON-RPC code -32005, or HTTP 415 on HTTP+JSON (an absent type is let through)."""
+    media = _content_type(scope)
+    if scope.get("method") != "POST" or not media:
+        return None
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    message = f"Content-Type {media} is not supported: send application/json"
+    if jsonrpc:
+        error = {"code": -32005, "message": message}
+        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=415)
+    info = {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "CONTENT_TYPE_NOT_SUPPORTED",
+        "domain": "a2a-protocol.org",
+        "metadata": {},
+    }
+    error = {"code": 415, "status": "INVALID_ARGUMENT", "message": message, "details": [info]}
+    return JSONResponse({"error": error}, status_code=415)
+
+
+async def _media_types(
+    app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Request bodies must be JSON; HTTP+JSON answers as `application/json`, the binding's
+    media type (spec section 11.1), with the spec's status codes."""
+    refused = _unsupported_media(scope, jsonrpc)
+    if refused is not None:
+        await refused(scope, receive, send)
+        return
+    if jsonrpc:
+        await app(scope, receive, send)
+        return
+
+    await app(scope, receive, _SpecStatus(send))
+
+
+SPEC_HTTP_STATUS = {
+    b"TASK_NOT_CANCELABLE": 409,
+    b"CONTENT_TYPE_NOT_SUPPORTED": 415,
+    b"INVALID_AGENT_RESPONSE": 502,
+}
+"""HTTP statuses of the spec's error table (section 5.4) where the SDK answers 400 or 500."""
+
+
+class _SpecStatus:
+    """Relabels HTTP+JSON responses: `application/json` for the SDK's `application/a2a+json`,
+    and the spec's status for an A2A error (read from its ErrorInfo reason; error bodies are
+    small, so they are held until complete)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.start: Message | None = None
+        self.body = b""
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [
+                (k, b"application/json")
+                if k == b"content-type" and v.startswith(b"application/a2a+json")
+                else (k, v)
+                for k, v in message.get("headers", ())
+            ]
+            if message["status"] in (400, 500):
+                self.start = message
+                return
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.body += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            start, self.start = self.start, None
+            reason = next((r for r in SPEC_HTTP_STATUS if b'"%s"' % r in self.body), None)
+            if reason is not None:
+                start["status"] = SPEC_HTTP_STATUS[reason]
+            await self.send(start)
+            message = {**message, "body": self.body}
+        await self.send(message)
+
+
+def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    async def add(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", ()), *headers]
+        await send(message)
+
+    return add
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -131,37 +285,62 @@ class A2AServer:
         else:
             self.tasks = InMemoryTaskStore()
             self.push_configs = InMemoryPushNotificationConfigStore()
-        self._endpoints: dict[str, Router] = {}
-        runtime.catalog.on_change(lambda change: self._endpoints.clear())
+        self._endpoints: dict[str, _Endpoint] = {}
+        self._grpc: Any = None
+        self.grpc_target: str | None = None
+        """`host:port` of the gRPC binding once it is up; cards list it from then on."""
+        self._changed_at = time.time()
+        runtime.catalog.on_change(lambda change: self._changed())
+
+    def _changed(self) -> None:
+        self._endpoints.clear()
+        self._changed_at = time.time()
 
     def components(self) -> list[Component]:
         """Agents and workflows first (the default agent is the first of them), then tools."""
         catalog = list(self.runtime.catalog)
         return [c for c in catalog if c.kind != "tool"] + [c for c in catalog if c.kind == "tool"]
 
-    def routes(self) -> list[BaseRoute]:
+    def app(self) -> ASGIApp:
+        """`/a2a/...` and the gateway's card at the well-known path. Cards may be cached for
+        a short while (Cache-Control, Last-Modified: the last catalog change) and revalidated
+        with the SDK's ETag."""
+
         async def fresh(_: AgentCard) -> AgentCard:
-            return gateway_card(self.components(), self.options)
+            return gateway_card(self.components(), self.options, self.grpc_target)
 
-        return [
-            Mount("/a2a", app=self._dispatch),
-            *create_agent_card_routes(
-                gateway_card(self.components(), self.options),
-                card_modifier=fresh,
-                card_url=AGENT_CARD_WELL_KNOWN_PATH,
-            ),
-        ]
+        router = Router(
+            routes=[
+                Mount("/a2a", app=self._dispatch),
+                *create_agent_card_routes(
+                    gateway_card(self.components(), self.options, self.grpc_target),
+                    card_modifier=fresh,
+                    card_url=AGENT_CARD_WELL_KNOWN_PATH,
+                ),
+            ]
+        )
 
-    def _endpoint(self, name: str | None) -> Router:
+        async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["path"].endswith(AGENT_CARD_WELL_KNOWN_PATH):
+                cache = [
+                    (b"cache-control", f"public, max-age={CARD_MAX_AGE}".encode()),
+                    (b"last-modified", formatdate(self._changed_at, usegmt=True).encode()),
+                ]
+                send = _with_headers(send, cache)
+            await router(scope, receive, send)
+
+        return serve
+
+    def _endpoint(self, name: str | None) -> _Endpoint:
         key = name or ""
-        router = self._endpoints.get(key)
-        if router is None:
+        endpoint = self._endpoints.get(key)
+        if endpoint is None:
             if name is None:
                 components = self.components()
-                agent_card = gateway_card(components, self.options)
+                agent_card = gateway_card(components, self.options, self.grpc_target)
                 default = next((c.name for c in components if c.kind != "tool"), None)
             else:
-                agent_card = card(self.runtime.catalog.get(name), self.options)
+                agent_card = card(self.runtime.catalog.get(name), self.options, self.grpc_target)
                 default = None
             handler = DefaultRequestHandlerV2(
                 agent_executor=ComponentExecutor(self.runtime, name, default),
@@ -178,20 +357,46 @@ class A2AServer:
                     *create_rest_routes(handler),
                 ]
             )
-            self._endpoints[key] = router
-        return router
+            endpoint = self._endpoints[key] = _Endpoint(agent_card, handler, router)
+        return endpoint
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`/a2a/<name>/...` goes to that component's endpoint; anything else is the gateway's."""
         path: str = scope.get("path", "")
         root = scope.get("root_path", "")
         rest = path[len(root) :] if path.startswith(root) else path
-        first = rest.lstrip("/").partition("/")[0]
+        first, _, sub = rest.lstrip("/").partition("/")
         if first and first in self.runtime.catalog:
             scope = {**scope, "root_path": f"{root}/{first}", "path": path}
-            await self._endpoint(first)(scope, receive, send)
-            return
-        await self._endpoint(None)(scope, receive, send)
+            endpoint = self._endpoint(first)
+        else:
+            endpoint, sub = self._endpoint(None), rest.lstrip("/")
+        jsonrpc = sub == "" and scope.get("method") == "POST"
+        await _media_types(endpoint.router, jsonrpc, scope, receive, send)
+
+    # -- gRPC ------------------------------------------------------------------------------------
+
+    async def start_grpc(self, host: str, port: int) -> str:
+        """Serve every endpoint over gRPC too (needs the `grpc` extra); returns `host:port`."""
+        from . import grpc_server
+
+        self._grpc, self.grpc_target = await grpc_server.serve(
+            grpc_server.TenantRouter(self._grpc_handler), host, port
+        )
+        self._endpoints.clear()  # cards made before now do not list gRPC
+        return self.grpc_target
+
+    def _grpc_handler(self, tenant: str) -> Any:
+        if tenant and tenant not in self.runtime.catalog:
+            return None
+        endpoint = self._endpoint(tenant or None)
+        if endpoint.grpc is None:
+            from .grpc_server import spec_handler
+
+            endpoint.grpc = spec_handler(endpoint.handler)
+        return endpoint.grpc
 
     async def aclose(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(1)
         await self._http.aclose()

@@ -16,6 +16,7 @@ from llmspell.runtime import (
     DataPart,
     ResourceLink,
     ResourcePart,
+    TaskMessage,
     TextPart,
 )
 from llmspell.runtime import Part as RuntimePart
@@ -73,3 +74,16 @@ def arguments(component: Component, message: Message | None) -> dict[str, Any]:
     except json.JSONDecodeError:
         return {"text": text}
     return value if isinstance(value, dict) else {"input": value}
+
+
+def task_message(message: Message | None, task_id: str, context_id: str) -> TaskMessage | None:
+    """The message as a hosted agent sees it, with the ids of the task it belongs to."""
+    if message is None:
+        return None
+    return TaskMessage(
+        [from_part(p) for p in message.parts],
+        message.message_id,
+        context_id,
+        task_id,
+        MessageToDict(message.metadata) if message.HasField("metadata") else {},
+    )

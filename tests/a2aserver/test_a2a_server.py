@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import grpc.aio
 import httpx
 import pytest
 from a2a.client import ClientConfig, create_client
@@ -31,7 +32,7 @@ from a2a.utils.errors import TaskNotFoundError
 from google.protobuf.json_format import MessageToJson
 from mcpserver.conftest import gateway
 
-BINDINGS = ["JSONRPC", "HTTP+JSON"]
+BINDINGS = ["JSONRPC", "HTTP+JSON", "GRPC"]
 SLOW_TOOL = """
 Tool.define{
   name = "slow_tool",
@@ -79,7 +80,11 @@ def base(url: str) -> str:
 async def client_for(url: str, binding: str, *, streaming: bool = False) -> Any:
     return await create_client(
         f"{base(url)}/a2a/echoer",
-        ClientConfig(streaming=streaming, supported_protocol_bindings=[binding]),
+        ClientConfig(
+            streaming=streaming,
+            supported_protocol_bindings=[binding],
+            grpc_channel_factory=grpc.aio.insecure_channel,
+        ),
     )
 
 
@@ -103,10 +108,15 @@ def test_agent_cards_are_served(tmp_path: Path) -> None:
     assert own["name"] == "echoer" and [s["id"] for s in own["skills"]] == ["echoer"]
     assert own["capabilities"] == {"streaming": True, "pushNotifications": True}
     bindings = {i["protocolBinding"]: i["url"] for i in own["supportedInterfaces"]}
+    grpc_target = bindings.pop("GRPC")  # the grpc extra is installed here: one server for all
     assert bindings == {
         "JSONRPC": f"{base(running.url)}/a2a/echoer/",
         "HTTP+JSON": f"{base(running.url)}/a2a/echoer",
     }
+    assert grpc_target.startswith("127.0.0.1:")
+    tenants = {i["protocolBinding"]: i.get("tenant") for i in own["supportedInterfaces"]}
+    assert tenants["GRPC"] == "echoer"
+    assert "tenant" not in root["supportedInterfaces"][2]  # the gateway itself: no tenant
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
@@ -188,7 +198,11 @@ async def test_cancel_a_long_task(tmp_path: Path, binding: str) -> None:
     with gateway(config=config, cwd=tmp_path) as running:
         slow = await create_client(
             f"{base(running.url)}/a2a/slow_tool",
-            ClientConfig(streaming=True, supported_protocol_bindings=[binding]),
+            ClientConfig(
+                streaming=True,
+                supported_protocol_bindings=[binding],
+                grpc_channel_factory=grpc.aio.insecure_channel,
+            ),
         )
         request = SendMessageRequest(
             message=new_text_message('{"seconds": 60}', role=Role.ROLE_USER)
@@ -230,7 +244,11 @@ async def test_tools_are_skills(tmp_path: Path, binding: str) -> None:
     with gateway(config=write_config(tmp_path), cwd=tmp_path) as running:
         calc = await create_client(
             f"{base(running.url)}/a2a/calculator",
-            ClientConfig(streaming=False, supported_protocol_bindings=[binding]),
+            ClientConfig(
+                streaming=False,
+                supported_protocol_bindings=[binding],
+                grpc_channel_factory=grpc.aio.insecure_channel,
+            ),
         )
         task = (await send(calc, "6 * 7"))[-1].task
         await calc.close()
@@ -239,7 +257,11 @@ async def test_tools_are_skills(tmp_path: Path, binding: str) -> None:
 
         gw = await create_client(
             f"{base(running.url)}/a2a",
-            ClientConfig(streaming=False, supported_protocol_bindings=[binding]),
+            ClientConfig(
+                streaming=False,
+                supported_protocol_bindings=[binding],
+                grpc_channel_factory=grpc.aio.insecure_channel,
+            ),
         )
         message = new_message([new_data_part({"expression": "2 ** 10"})], role=Role.ROLE_USER)
         message.metadata.update({"skill": "calculator"})

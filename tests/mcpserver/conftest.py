@@ -40,7 +40,11 @@ class RunningGateway:
 
 @contextmanager
 def gateway(
-    *args: str, config: Path | None = PROFILE, cwd: Path = ROOT, timeout: float = 20.0
+    *args: str,
+    config: Path | None = PROFILE,
+    cwd: Path = ROOT,
+    timeout: float = 20.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[RunningGateway]:
     """`llmspell gateway --config CONFIG --port 0 ARGS...`; yields once it announces its URL."""
     chosen = ["--config", str(config)] if config is not None else []
@@ -50,7 +54,7 @@ def gateway(
             [sys.executable, "-m", "llmspell", "gateway", *chosen, "--port", "0", *args],
             stdout=subprocess.DEVNULL,
             stderr=log,
-            env=env(),
+            env={**env(), **(extra_env or {})},
             cwd=cwd,
         )
     try:
