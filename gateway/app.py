@@ -13,24 +13,58 @@ from typing import Any
 from llmspell.protocols.mcp import McpServer
 from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .auth import Authenticator, AuthMiddleware
+from .config import GatewayConfig
 from .gateway import Gateway
+from .logs import AccessLog
+from .metrics import Metrics
 
 
 def build_app(
-    gateway: Gateway, mcp: McpServer, options: HttpOptions, base_url: str | None = None
+    gateway: Gateway,
+    mcp: McpServer,
+    options: HttpOptions,
+    base_url: str | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
-    """`base_url` (where the gateway is reached) turns on A2A: agent cards carry absolute URLs."""
+    """`base_url` (where the gateway is reached) turns on A2A: agent cards carry absolute URLs.
+    `authenticator` turns on auth for everything but health and discovery."""
+    config = gateway.config
     manager = session_manager(mcp, options)
     a2a = (
-        _LazyA2A(gateway, base_url, options.host)
-        if base_url is not None and gateway.config.a2a.enabled
+        _LazyA2A(gateway, base_url, options.host, authenticator)
+        if base_url is not None and config.a2a.enabled
         else None
     )
+    metrics = Metrics(gateway.runtime)
+    metrics.gauges(gateway.upstreams, mcp.sessions)
+    routes: list[BaseRoute] = []
+    middleware = [
+        Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc())
+    ]
+    if authenticator is not None:
+        resource = f"{base_url}{config.http.path}"
+        metadata_url, metadata_routes = _resource_metadata(config, authenticator, resource)
+        routes += metadata_routes
+        middleware.append(
+            Middleware(
+                AuthMiddleware,
+                authenticator=authenticator,
+                metadata_url=metadata_url,
+                public=(
+                    "/healthz",
+                    "/readyz",
+                    *(str(r.path) for r in metadata_routes if isinstance(r, Route)),
+                ),
+                public_suffixes=("/.well-known/agent-card.json",),
+            )
+        )
 
     async def health(request: Request) -> JSONResponse:
         summary = gateway.summary()
@@ -62,13 +96,37 @@ def build_app(
 
     return Starlette(
         routes=[
-            Route(gateway.config.http.path, endpoint=asgi_app(manager)),
+            Route(config.http.path, endpoint=asgi_app(manager)),
             Route("/healthz", health, methods=["GET"]),
             Route("/readyz", ready, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            *routes,
             *([Mount("", app=a2a)] if a2a is not None else []),
         ],
+        middleware=middleware,
         lifespan=lifespan,
     )
+
+
+def _resource_metadata(
+    config: GatewayConfig, authenticator: Authenticator, resource: str
+) -> tuple[str | None, list[BaseRoute]]:
+    """RFC 9728 metadata, so MCP clients learn where to get a token: served when the JWT
+    settings name an authorization server (or an issuer, taken as one)."""
+    jwt = config.auth.jwt
+    servers = (jwt.authorization_servers or ([jwt.issuer] if jwt.issuer else [])) if jwt else []
+    if authenticator.jwt is None or not servers:
+        return None, []
+    from mcp.server.auth.routes import build_resource_metadata_url, create_protected_resource_routes
+    from pydantic import AnyHttpUrl
+
+    routes = create_protected_resource_routes(
+        AnyHttpUrl(resource),
+        [AnyHttpUrl(s) for s in servers],
+        scopes_supported=config.auth.required_scopes or None,
+        resource_name=config.name,
+    )
+    return str(build_resource_metadata_url(AnyHttpUrl(resource))), list(routes)
 
 
 class _LazyA2A:
@@ -77,10 +135,13 @@ class _LazyA2A:
     for at start-up. With gRPC on, they are built in the background from the start, since the
     gRPC port has to listen before anyone asks."""
 
-    def __init__(self, gateway: Gateway, base_url: str, host: str) -> None:
+    def __init__(
+        self, gateway: Gateway, base_url: str, host: str, authenticator: Authenticator | None
+    ) -> None:
         self.gateway = gateway
         self.base_url = base_url
         self.host = host
+        self.authenticator = authenticator
         self.server: Any = None
         self._router: ASGIApp | None = None
         self._lock = asyncio.Lock()
@@ -125,12 +186,18 @@ class _LazyA2A:
                 llmspell.__version__,
                 config.name,
                 config.instructions or f"{config.name}: its agents, workflows and tools as skills",
+                jwt=self.authenticator is not None and self.authenticator.jwt is not None,
+                api_keys=self.authenticator is not None and bool(self.authenticator.api_keys),
             ),
+            self.authenticator,
         )
         if self.grpc:
             try:
                 target = await self.server.start_grpc(self.host, config.a2a.grpc_port)
-            except (OSError, ImportError, RuntimeError) as exc:
+            except ImportError as exc:
+                hint = "install it with: pip install 'llmspell[grpc]'"
+                self.gateway.write(f"llmspell: A2A over gRPC not served: {exc} ({hint})\n")
+            except (OSError, RuntimeError) as exc:
                 self.gateway.write(f"llmspell: A2A over gRPC not served: {exc}\n")
             else:
                 self.gateway.write(f"llmspell: A2A over gRPC at {target}\n")

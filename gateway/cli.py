@@ -109,13 +109,27 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="JSON responses and no sessions, for replicas behind a load balancer",
     )
+    gw.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow listening beyond loopback without [auth] (anyone who reaches it may call)",
+    )
+    gw.add_argument("--log-format", choices=["text", "json"], help="log lines as text or JSON")
     gw.set_defaults(handler=_gateway)
 
     mcp = sub.add_parser("mcp", help="MCP commands: serve over stdio, inspect upstream servers")
     mcp_sub = mcp.add_subparsers(title="mcp commands", metavar="ACTION")
     stdio = mcp_sub.add_parser("stdio", help="serve the catalog over MCP stdio (for IDEs)")
     _gateway_options(stdio)
-    stdio.set_defaults(handler=_gateway, stdio=True, host=None, port=None, stateless=False)
+    stdio.set_defaults(
+        handler=_gateway,
+        stdio=True,
+        host=None,
+        port=None,
+        stateless=False,
+        insecure=False,
+        log_format=None,
+    )
     ml_ = mcp_sub.add_parser("list", help="connect the configured MCP servers; list their tools")
     _catalog_options(ml_)
     ml_.add_argument("--json", action="store_true", help="print JSON")
@@ -209,11 +223,14 @@ def _gateway(ns: argparse.Namespace) -> int:
         config.http.port = ns.port
     if ns.stateless:
         config.http.stateless = True
+    if ns.log_format:
+        config.logging.format = ns.log_format
+    options = ServeOptions(stdio=ns.stdio, reload=ns.reload, quiet=ns.quiet, insecure=ns.insecure)
     try:
-        asyncio.run(serve(config, ServeOptions(stdio=ns.stdio, reload=ns.reload, quiet=ns.quiet)))
+        asyncio.run(serve(config, options))
     except LLMSpellError as exc:
         return _error(exc.message)
-    except OSError as exc:
+    except (OSError, ConfigError) as exc:
         return _error(str(exc))
     return 0
 

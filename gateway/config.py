@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.client import ServerSpec
@@ -41,6 +41,83 @@ class HttpConfig(_Section):
 class LimitsConfig(_Section):
     timeout: float = Field(default=30.0, ge=0, description="seconds per script call; 0: none")
     memory_mb: int = Field(default=256, gt=0)
+    call_timeout: float = Field(default=0, ge=0)
+    """Seconds any call may take when its caller gives no deadline; 0: none."""
+    rate: str | None = None
+    """Calls per identity, e.g. "100/minute" or "10/second"; more are refused (retry later)."""
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            from llmspell.runtime.guard import parse_rate
+
+            parse_rate(value)
+        return value
+
+    max_result_bytes: int = Field(default=0, ge=0)
+    """A bigger result is refused with a clear error; 0: no cap."""
+
+
+class JwtConfig(_Section):
+    """Bearer JWTs, checked with authlib: signature, issuer, audience, expiry."""
+
+    jwks_url: str | None = None
+    public_key: str | None = None
+    """A PEM public key, or the path of a PEM file (relative to the config file)."""
+    secret: str | None = None
+    """An HMAC secret (HS256), e.g. "${JWT_SECRET}"."""
+    issuer: str | None = None
+    audience: list[str] = []
+    """Accepted `aud` values; default: this gateway's MCP URL (the resource) and its base URL."""
+    authorization_servers: list[str] = []
+    """Announced in the protected resource metadata (RFC 9728), so clients know where to log in."""
+
+
+class ApiKeyConfig(_Section):
+    key: str
+    """The key itself, normally "${SOME_ENV}"; kept only as a SHA-256 digest."""
+    scopes: list[str] = []
+
+
+class AuthConfig(_Section):
+    """Off unless a JWT verifier or an API key is configured. Binding to anything but
+    loopback requires it (or `--insecure`)."""
+
+    jwt: JwtConfig | None = None
+    api_keys: dict[str, ApiKeyConfig] = {}
+    required_scopes: list[str] = []
+    """Scopes every request needs (403 insufficient_scope without them)."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.jwt is not None or bool(self.api_keys)
+
+
+class PolicyRule(_Section):
+    effect: Literal["allow", "deny"]
+    components: list[str] = ["*"]
+    """Component name globs (`fs.*`, `calculator`)."""
+    subjects: list[str] = ["*"]
+    """Identity subject globs (`key:ci`, `user@example.com`, `*`)."""
+    scopes: list[str] = []
+    """The rule applies only to identities holding all of these."""
+
+
+class PolicyConfig(_Section):
+    """Who may call what; the first matching rule decides, else `default`. Denied components
+    are also left out of tools/list and the agent cards."""
+
+    default: Literal["allow", "deny"] = "allow"
+    rules: list[PolicyRule] = []
+
+
+class LoggingConfig(_Section):
+    format: Literal["text", "json"] = "text"
+    """json: one JSON object per line, with the request id."""
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    access: bool = False
+    """One line per HTTP request: method, path, status, milliseconds, subject, request id."""
 
 
 class FederationConfig(_Section):
@@ -102,6 +179,9 @@ class GatewayConfig(_Section):
     agents: list[AgentConfig] = []
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()
+    auth: AuthConfig = AuthConfig()
+    policy: PolicyConfig = PolicyConfig()
+    logging: LoggingConfig = LoggingConfig()
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     a2a_agents: dict[str, RemoteAgentConfig] = {}

@@ -51,6 +51,7 @@ class Gateway:
         from llmspell.adapters.tools.files import Roots
         from llmspell.protocols.mcp.remote import LazyFederation
 
+        self._harden()
         roots = self.config.root_paths()
         if self.config.builtins:
             register_builtins(self.runtime.catalog, roots=roots)
@@ -81,6 +82,17 @@ class Gateway:
             self.agents.append(agent)
         if reload and self.scripts:
             self._watch = asyncio.create_task(self._watch_scripts())
+
+    def _harden(self) -> None:
+        """`[policy]` and `[limits]` into the pipeline; each costs nothing when not set."""
+        from .limits import RateLimiter
+        from .policy import RulePolicy
+
+        pipeline, limits = self.runtime.pipeline, self.config.limits
+        pipeline.policy = RulePolicy.of(self.config.policy)
+        pipeline.limiter = RateLimiter(limits.rate) if limits.rate else None
+        pipeline.default_timeout = limits.call_timeout or None
+        pipeline.max_result_bytes = limits.max_result_bytes or None
 
     async def _add_remote_agents(self) -> None:
         """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""
@@ -114,15 +126,16 @@ class Gateway:
     async def reload(self, path: Path) -> None:
         """Swap a script for its new version; its components leave and come back, and MCP
         clients hear `list_changed`. A broken edit is reported and leaves the script unloaded."""
-        old = self.scripts.pop(path, None)
-        if old is not None:
-            old.unload()
-            await old.aclose()
-        try:
-            self.scripts[path] = await self._load(path)
-        except (LLMSpellError, OSError) as exc:
-            self.write(f"llmspell: reload of {path} failed: {exc}\n")
-            return
+        with self.runtime.catalog.batch():
+            old = self.scripts.pop(path, None)
+            if old is not None:
+                old.unload()
+                await old.aclose()
+            try:
+                self.scripts[path] = await self._load(path)
+            except (LLMSpellError, OSError) as exc:
+                self.write(f"llmspell: reload of {path} failed: {exc}\n")
+                return
         self.write(f"llmspell: reloaded {path}\n")
 
     async def _watch_scripts(self) -> None:

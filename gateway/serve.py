@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from .config import GatewayConfig
 from .gateway import Gateway
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
 
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
     stdio: bool = False
     reload: bool = False
     quiet: bool = False
+    insecure: bool = False
+    """Allow a non-loopback bind without authentication."""
 
 
 async def serve(config: GatewayConfig, options: ServeOptions) -> None:
@@ -22,6 +26,20 @@ async def serve(config: GatewayConfig, options: ServeOptions) -> None:
 
     import llmspell
 
+    from . import logs
+
+    logs.configure(config.logging)
+    http = config.http
+    if (
+        not options.stdio
+        and http.host not in LOOPBACK
+        and not config.auth.enabled
+        and not options.insecure
+    ):
+        raise OSError(
+            f"refusing to listen on {http.host} without authentication: configure [auth] "
+            "(JWT or API keys), or pass --insecure if something else guards this port"
+        )
     started = time.perf_counter()
     gateway = Gateway(config)
     try:
@@ -51,6 +69,7 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     from llmspell.protocols.mcp import McpServer
     from llmspell.protocols.mcp.http import HttpOptions
 
+    from . import auth
     from .app import build_app
 
     assert isinstance(mcp, McpServer)
@@ -70,6 +89,13 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     port = sock.getsockname()[1]
     host = f"[{http.host}]" if ":" in http.host else http.host
     base_url = f"http://{host}:{port}"
+    try:
+        authenticator = auth.from_config(
+            gateway.config.auth, f"{base_url}{http.path}", gateway.config.base_dir
+        )
+    except Exception:
+        sock.close()
+        raise
     app = build_app(
         gateway,
         mcp,
@@ -80,6 +106,7 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
             allowed_hosts=tuple(http.allowed_hosts),
         ),
         base_url,
+        authenticator,
     )
     server = uvicorn.Server(
         uvicorn.Config(

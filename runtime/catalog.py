@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import difflib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +27,7 @@ class Catalog:
     def __init__(self) -> None:
         self._components: dict[str, Component] = {}
         self._listeners: list[Listener] = []
+        self._held: builtins.list[CatalogChange] | None = None
 
     def __contains__(self, name: object) -> bool:
         return name in self._components
@@ -81,6 +83,25 @@ class Catalog:
             data={"name": name, "suggestions": close},
         )
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold change announcements until the block ends (a script reload takes its tools
+        away and brings them back): listeners then hear every change, in order, at once, so a
+        client told `list_changed` lists the finished catalog, not the half-way one."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            for change in held:
+                self._emit(change)
+
     def _emit(self, change: CatalogChange) -> None:
+        if self._held is not None:
+            self._held.append(change)
+            return
         for listener in list(self._listeners):
             listener(change)

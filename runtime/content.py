@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -104,6 +105,20 @@ class Result:
             if isinstance(p, DataPart):
                 return p.data
         return None
+
+    def size(self) -> int:
+        """About how many bytes the result takes on the wire (text, blobs, JSON data)."""
+        total = 0
+        for p in self.parts:
+            if isinstance(p, TextPart):
+                total += len(p.text.encode())
+            elif isinstance(p, BlobPart):
+                total += len(p.data)
+            elif isinstance(p, DataPart):
+                total += len(json.dumps(p.data, default=str))
+            elif isinstance(p, ResourcePart):
+                total += len(p.blob) if p.blob is not None else len((p.text or "").encode())
+        return total
 
     def to_plain(self) -> dict[str, Any]:
         """A JSON-able view for scripts and logs: {text, data, parts, is_error}."""

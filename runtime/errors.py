@@ -19,6 +19,10 @@ class ErrorCode(StrEnum):
     PROVIDER_ERROR = "provider_error"
     UNAVAILABLE = "unavailable"
     """A remote server the component lives on is down or unreachable."""
+    RATE_LIMITED = "rate_limited"
+    """The caller (or the upstream) is over its rate; `data["retry_after"]` says when to retry."""
+    TOO_LARGE = "too_large"
+    """The result is bigger than the configured cap."""
 
 
 class LLMSpellError(Exception):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from .catalog import Catalog, CatalogChange
 from .component import Component
@@ -18,13 +18,24 @@ from .content import Result
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
 from .hooks import HookRegistry
-from .invocation import Invocation, current
+from .invocation import Identity, Invocation, current
 from .schema import CompiledSchema, InvalidSchema
 
 _SCRIPT_FAILURES = (ErrorCode.SCRIPT_ERROR, ErrorCode.MEMORY_LIMIT)
 
-Policy = Callable[[Invocation, Component], None]
-"""Raises LLMSpellError(DENIED) to refuse; returning means allowed."""
+
+class Policy(Protocol):
+    """Who may call what. Also asked when listing, so what is denied is not shown."""
+
+    def allows(self, caller: Identity, component: Component) -> bool: ...
+
+
+Limiter = Callable[[Invocation, Component], Awaitable[None]]
+"""Admits a call or raises LLMSpellError(RATE_LIMITED)."""
+Observer = Callable[[Component, Invocation, float, str], None]
+"""Told of every finished call: the component, the invocation, seconds, and the outcome (`ok`,
+`error` for a result with is_error, or the failure's error code). Must be cheap: it runs on the
+call path."""
 
 
 class Pipeline:
@@ -39,6 +50,11 @@ class Pipeline:
         self.hooks = hooks
         self.events = events
         self.policy = policy
+        self.limiter: Limiter | None = None
+        self.observers: list[Observer] = []
+        self.default_timeout: float | None = None
+        """Seconds a call may take when its caller set no deadline."""
+        self.max_result_bytes: int | None = None
         self._schemas: dict[str, tuple[Component, CompiledSchema]] = {}
         catalog.on_change(self._forget)
 
@@ -58,11 +74,21 @@ class Pipeline:
             self._schemas[component.name] = cached
         return cached[1]
 
+    def allows(self, caller: Identity, component: Component) -> bool:
+        return self.policy is None or self.policy.allows(caller, component)
+
     async def invoke(self, inv: Invocation) -> Result:
         component = self.catalog.get(inv.name)
-        if self.policy is not None:
-            self.policy(inv, component)
+        if self.policy is not None and not self.policy.allows(inv.caller, component):
+            raise LLMSpellError(
+                ErrorCode.DENIED,
+                f"{inv.caller.subject} may not call {component.kind} {component.name!r}",
+            )
+        if self.limiter is not None:
+            await self.limiter(inv, component)
         self._schema(component).check(component.name, inv.arguments)
+        if inv.deadline is None and self.default_timeout:
+            inv.deadline = time.monotonic() + self.default_timeout
 
         before = self.hooks.for_point(f"before_{component.kind}", component.name)
         if before:
@@ -74,12 +100,20 @@ class Pipeline:
         started = time.perf_counter()
         try:
             result = await self._call(component, inv)
+            if self.max_result_bytes is not None:
+                _check_size(component, result, self.max_result_bytes)
         except LLMSpellError as exc:
+            for observe in self.observers:
+                observe(component, inv, time.perf_counter() - started, str(exc.code))
             if publishing:
                 await self.events.publish(
                     "call.failed", self._event(component, inv, started, error=exc.to_dict())
                 )
             raise
+        for observe in self.observers:
+            observe(
+                component, inv, time.perf_counter() - started, "error" if result.is_error else "ok"
+            )
 
         after = self.hooks.for_point(f"after_{component.kind}", component.name)
         if after:
@@ -219,3 +253,13 @@ class Pipeline:
             data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         data.update(extra)
         return data
+
+
+def _check_size(component: Component, result: Result, cap: int) -> None:
+    size = result.size()
+    if size > cap:
+        raise LLMSpellError(
+            ErrorCode.TOO_LARGE,
+            f"{component.kind} {component.name!r} returned {size} bytes; the limit is {cap}",
+            data={"size": size, "limit": cap},
+        )

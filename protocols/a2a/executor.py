@@ -30,7 +30,7 @@ from llmspell.runtime import (
 )
 from llmspell.runtime import Part as RuntimePart
 
-from . import translate
+from . import identity, translate
 
 
 class ComponentExecutor(AgentExecutor):
@@ -62,9 +62,12 @@ class ComponentExecutor(AgentExecutor):
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id is not None and context.context_id is not None
         events = _TaskEvents(context, event_queue)
+        caller = identity.caller(context.call_context)
         try:
             name = self._target(context)
             component = self.runtime.catalog.get(name)
+            if not self.runtime.pipeline.allows(caller, component):
+                raise LLMSpellError(ErrorCode.DENIED, f"{caller.subject} may not call {name!r}")
         except LLMSpellError as exc:
             await events.end("rejected", [TextPart(exc.message)])
             return
@@ -79,8 +82,9 @@ class ComponentExecutor(AgentExecutor):
             name,
             translate.arguments(component, context.message),
             progress=progress,
-            metadata={"a2a_task": context.task_id, "a2a_context": context.context_id},
-            message=translate.task_message(context.message, context.task_id, context.context_id),
+            caller=caller,
+            metadata={"a2a_task": context.task_id, "a2a_context": events.context_id},
+            message=translate.task_message(context.message, context.task_id, events.context_id),
             updates=events.send,
         )
         self._running[context.task_id] = inv
@@ -104,8 +108,8 @@ class ComponentExecutor(AgentExecutor):
         inv = self._running.get(context.task_id or "")
         if inv is not None:
             inv.cancel.cancel("cancelled by the A2A client")
-        assert context.task_id is not None and context.context_id is not None
-        await TaskUpdater(event_queue, context.task_id, context.context_id).cancel()
+        assert context.task_id is not None
+        await TaskUpdater(event_queue, context.task_id, _context_id(context)).cancel()
 
 
 _STATES = {
@@ -118,16 +122,26 @@ _STATES = {
 }
 
 
+def _context_id(context: RequestContext) -> str:
+    """A follow-up message that names only its task gets a fresh context id from the SDK; the
+    task's own context is the one its events must carry."""
+    if context.current_task is not None and context.current_task.context_id:
+        return str(context.current_task.context_id)
+    assert context.context_id is not None
+    return context.context_id
+
+
 class _TaskEvents:
     """Runtime task updates as SDK events for one request. The Task itself is enqueued on the
     first update, not before: an agent that answers with a plain message (`Reply`) must send
     it as the only event."""
 
     def __init__(self, context: RequestContext, queue: EventQueue) -> None:
-        assert context.task_id is not None and context.context_id is not None
+        assert context.task_id is not None
         self.context = context
         self.queue = queue
-        self.updater = TaskUpdater(queue, context.task_id, context.context_id)
+        self.context_id = _context_id(context)
+        self.updater = TaskUpdater(queue, context.task_id, self.context_id)
         self._created = context.current_task is not None
         self.ended = False
 
@@ -151,6 +165,7 @@ class _TaskEvents:
     async def send(self, update: TaskUpdate) -> None:
         if isinstance(update, Reply):
             message = self.updater.new_agent_message([translate.to_part(p) for p in update.parts])
+            message.ClearField("task_id")  # no task is created: the reply is the whole answer
             await self.queue.enqueue_event(message)
             self.ended = True
             return

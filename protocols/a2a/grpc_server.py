@@ -10,6 +10,8 @@ import importlib.util
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from .identity import ANONYMOUS, IdentityUser, viewer
+
 UNARY = (
     "SendMessage",
     "GetTask",
@@ -50,18 +52,35 @@ def _streaming(name: str) -> Callable[..., Any]:
 
 class TenantRouter:
     """The A2AService servicer: each RPC goes to the GrpcHandler of the request's tenant, once
-    the `a2a-version` metadata (when sent) names a version this server speaks."""
+    the caller is authenticated (when the gateway asks for it) and the `a2a-version` metadata
+    (when sent) names a version this server speaks."""
 
-    def __init__(self, handler_for: Callable[[str], Any]) -> None:
+    def __init__(self, handler_for: Callable[[str], Any], authenticator: Any = None) -> None:
         self._handler_for = handler_for
+        self._authenticator = authenticator
 
     async def handler(self, request: Any, context: Any) -> Any:
         import grpc
         from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
 
-        version = next(
-            (v for k, v in context.invocation_metadata() or () if k.lower() == "a2a-version"), None
-        )
+        metadata = {
+            k.lower(): v.decode() if isinstance(v, bytes) else v
+            for k, v in context.invocation_metadata() or ()
+        }
+        viewer.set(ANONYMOUS)
+        if self._authenticator is not None:
+            try:
+                identity, _ = await self._authenticator.authenticate(metadata)
+            except Exception as exc:  # AuthFailure: the gateway's, not importable from here
+                status = getattr(exc, "status", 401)
+                code = (
+                    grpc.StatusCode.PERMISSION_DENIED
+                    if status == 403
+                    else grpc.StatusCode.UNAUTHENTICATED
+                )
+                await context.abort(code, getattr(exc, "description", str(exc)))
+            viewer.set(identity)
+        version = metadata.get("a2a-version")
         if version is not None and _major(version) != _major(PROTOCOL_VERSION_CURRENT):
             await abort(
                 context,
@@ -102,7 +121,10 @@ def spec_handler(request_handler: Any) -> Any:
     SDK differs: the "not supported" errors are UNIMPLEMENTED, not FAILED_PRECONDITION."""
     import grpc
     from a2a import types
-    from a2a.server.request_handlers.grpc_handler import GrpcHandler
+    from a2a.server.request_handlers.grpc_handler import (
+        DefaultGrpcServerCallContextBuilder,
+        GrpcHandler,
+    )
     from a2a.utils.errors import A2A_ERROR_REASONS
 
     unimplemented = (
@@ -110,6 +132,10 @@ def spec_handler(request_handler: Any) -> Any:
         types.PushNotificationNotSupportedError,
         types.VersionNotSupportedError,
     )
+
+    class Builder(DefaultGrpcServerCallContextBuilder):
+        def build_user(self, context: Any) -> Any:
+            return IdentityUser(viewer.get())  # set by TenantRouter, in this same task
 
     class SpecGrpcHandler(GrpcHandler):
         async def abort_context(self, error: Any, context: Any) -> None:
@@ -119,7 +145,7 @@ def spec_handler(request_handler: Any) -> Any:
                 await abort(context, grpc.StatusCode.UNIMPLEMENTED, reason, message)
             await super().abort_context(error, context)
 
-    return SpecGrpcHandler(request_handler)
+    return SpecGrpcHandler(request_handler, context_builder=Builder())
 
 
 for _name in UNARY:

@@ -28,14 +28,25 @@ from a2a.server.tasks import (
     PushNotificationConfigStore,
     TaskStore,
 )
-from a2a.types import AgentCapabilities, AgentCard, AgentInterface, AgentSkill
+from a2a.types import (
+    AgentCapabilities,
+    AgentCard,
+    AgentInterface,
+    AgentSkill,
+    APIKeySecurityScheme,
+    HTTPAuthSecurityScheme,
+    SecurityRequirement,
+    SecurityScheme,
+    StringList,
+)
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_CURRENT
-from llmspell.runtime import Component, Runtime, Skill
+from llmspell.runtime import Component, Identity, Runtime, Skill
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .executor import ComponentExecutor
+from .identity import ANONYMOUS, IdentityContextBuilder, viewer
 
 CARD_MAX_AGE = 60
 """Seconds a client may cache a card before revalidating it (with its ETag)."""
@@ -52,6 +63,31 @@ class A2AOptions:
     version: str = "0"
     name: str = "llmspell"
     description: str = "An llmspell gateway: its agents, workflows and tools as skills."
+    jwt: bool = False
+    """Bearer JWTs are required: the cards declare an HTTP bearer scheme."""
+    api_keys: bool = False
+    """API keys are accepted: the cards declare an `X-API-Key` header scheme."""
+
+
+def _security(options: A2AOptions) -> dict[str, Any]:
+    """The card fields that say how to authenticate; any one declared scheme will do."""
+    schemes: dict[str, SecurityScheme] = {}
+    if options.jwt:
+        schemes["bearer"] = SecurityScheme(
+            http_auth_security_scheme=HTTPAuthSecurityScheme(scheme="Bearer", bearer_format="JWT")
+        )
+    if options.api_keys:
+        schemes["apiKey"] = SecurityScheme(
+            api_key_security_scheme=APIKeySecurityScheme(location="header", name="X-API-Key")
+        )
+    if not schemes:
+        return {}
+    return {
+        "security_schemes": schemes,
+        "security_requirements": [
+            SecurityRequirement(schemes={name: StringList()}) for name in schemes
+        ],
+    }
 
 
 def _interfaces(url: str, grpc: str | None, tenant: str) -> list[AgentInterface]:
@@ -125,6 +161,7 @@ def card(component: Component, options: A2AOptions, grpc: str | None = None) -> 
         default_input_modes=list(component.input_modes) or INPUT_MODES,
         default_output_modes=list(component.output_modes) or OUTPUT_MODES,
         skills=_skills(component),
+        **_security(options),
     )
 
 
@@ -142,6 +179,7 @@ def gateway_card(
         default_input_modes=_modes(components, "input_modes", INPUT_MODES),
         default_output_modes=_modes(components, "output_modes", OUTPUT_MODES),
         skills=[skill for c in components for skill in _skills(c)],
+        **_security(options),
     )
 
 
@@ -267,9 +305,11 @@ class A2AServer:
     on first use and dropped when the component changes), and the gateway itself at `/a2a`
     with a card listing every component as a skill. Cards always reflect the current catalog."""
 
-    def __init__(self, runtime: Runtime, options: A2AOptions) -> None:
+    def __init__(self, runtime: Runtime, options: A2AOptions, authenticator: Any = None) -> None:
         self.runtime = runtime
         self.options = options
+        self.authenticator = authenticator
+        """The gateway's, for gRPC (HTTP requests are checked by its middleware)."""
         self._http = httpx.AsyncClient(timeout=10)
         if options.database is not None:
             from sqlalchemy import event
@@ -297,8 +337,10 @@ class A2AServer:
         self._changed_at = time.time()
 
     def components(self) -> list[Component]:
-        """Agents and workflows first (the default agent is the first of them), then tools."""
-        catalog = list(self.runtime.catalog)
+        """What the current caller may call: agents and workflows first (the default agent is
+        the first of them), then tools."""
+        caller, allows = viewer.get(), self.runtime.pipeline.allows
+        catalog = [c for c in self.runtime.catalog if allows(caller, c)]
         return [c for c in catalog if c.kind != "tool"] + [c for c in catalog if c.kind == "tool"]
 
     def app(self) -> ASGIApp:
@@ -321,6 +363,8 @@ class A2AServer:
         )
 
         async def serve(scope: Scope, receive: Receive, send: Send) -> None:
+            identity = scope.get("state", {}).get("identity")
+            viewer.set(identity if isinstance(identity, Identity) else ANONYMOUS)
             if scope["type"] == "http" and scope["path"].endswith(AGENT_CARD_WELL_KNOWN_PATH):
                 cache = [
                     (b"cache-control", f"public, max-age={CARD_MAX_AGE}".encode()),
@@ -342,6 +386,7 @@ class A2AServer:
             else:
                 agent_card = card(self.runtime.catalog.get(name), self.options, self.grpc_target)
                 default = None
+            builder = IdentityContextBuilder()
             handler = DefaultRequestHandlerV2(
                 agent_executor=ComponentExecutor(self.runtime, name, default),
                 task_store=self.tasks,
@@ -353,8 +398,8 @@ class A2AServer:
             router = Router(
                 routes=[
                     *create_agent_card_routes(agent_card),
-                    *create_jsonrpc_routes(handler, "/"),
-                    *create_rest_routes(handler),
+                    *create_jsonrpc_routes(handler, "/", context_builder=builder),
+                    *create_rest_routes(handler, context_builder=builder),
                 ]
             )
             endpoint = self._endpoints[key] = _Endpoint(agent_card, handler, router)
@@ -367,6 +412,9 @@ class A2AServer:
         rest = path[len(root) :] if path.startswith(root) else path
         first, _, sub = rest.lstrip("/").partition("/")
         if first and first in self.runtime.catalog:
+            if not self.runtime.pipeline.allows(viewer.get(), self.runtime.catalog.get(first)):
+                await JSONResponse({"error": f"no agent {first!r} here"}, 404)(scope, receive, send)
+                return
             scope = {**scope, "root_path": f"{root}/{first}", "path": path}
             endpoint = self._endpoint(first)
         else:
@@ -381,13 +429,16 @@ class A2AServer:
         from . import grpc_server
 
         self._grpc, self.grpc_target = await grpc_server.serve(
-            grpc_server.TenantRouter(self._grpc_handler), host, port
+            grpc_server.TenantRouter(self._grpc_handler, self.authenticator), host, port
         )
         self._endpoints.clear()  # cards made before now do not list gRPC
         return self.grpc_target
 
     def _grpc_handler(self, tenant: str) -> Any:
-        if tenant and tenant not in self.runtime.catalog:
+        if tenant and (
+            tenant not in self.runtime.catalog
+            or not self.runtime.pipeline.allows(viewer.get(), self.runtime.catalog.get(tenant))
+        ):
             return None
         endpoint = self._endpoint(tenant or None)
         if endpoint.grpc is None:

@@ -26,6 +26,7 @@ import anyio
 import httpx2
 import mcp_types as types
 from llmspell.runtime import ErrorCode, Invocation, LLMSpellError, Result
+from llmspell.runtime.guard import Guard, GuardSettings, parse_rate
 from llmspell.runtime.invocation import current
 from llmspell.runtime.peer import Feature, Peer
 from mcp.client.client import Client
@@ -34,7 +35,7 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import translate
 
@@ -50,6 +51,15 @@ STABLE_AFTER = 5.0
 """Seconds a session must have lived for its loss to be reconnected without backoff."""
 CLIENT_INFO = types.Implementation(name="llmspell", version="0.1")
 _ENV = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def guard_settings(spec: ServerSpec) -> GuardSettings:
+    return GuardSettings(
+        rate=parse_rate(spec.rate) if spec.rate else None,
+        max_concurrency=spec.max_concurrency,
+        breaker_failures=spec.breaker_failures,
+        breaker_reset=spec.breaker_reset,
+    )
 
 
 class ServerSpec(BaseModel):
@@ -73,6 +83,18 @@ class ServerSpec(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     ping_interval: float = Field(default=15.0, ge=0, description="0: no health pings")
     disabled: bool = False
+    rate: str | None = None
+    """Calls per period sent to this server, e.g. "50/second"; more wait their turn."""
+    max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
+    breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
+    breaker_reset: float = Field(default=30.0, gt=0, description="seconds open before a probe")
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_rate(value)
+        return value
 
     @model_validator(mode="after")
     def _one_transport(self) -> ServerSpec:
@@ -168,6 +190,7 @@ class Upstream:
     ) -> None:
         self.spec = spec
         self.name = spec.name
+        self.guard = Guard(spec.name, guard_settings(spec))
         self.state: State = "connecting"
         self.error: str | None = None
         self.listing = Listing()
@@ -257,6 +280,7 @@ class Upstream:
         self.sessions += 1
         self.listing = listing
         self.state = "ready"
+        self.guard.breaker.succeeded()  # reconnected: whatever opened the breaker is over
         self.error = None
         self._ready.set()
         self._attempted.set()
@@ -384,7 +408,12 @@ class Upstream:
         raise self._unavailable()
 
     async def call_tool(self, tool: str, inv: Invocation, *, safe: bool = False) -> Result:
-        """Call `tool`; `safe` (idempotent or read-only) allows a retry after a dropped call."""
+        """Call `tool`; `safe` (idempotent or read-only) allows a retry after a dropped call.
+        The server's guard (breaker, rate, concurrency cap) admits it first."""
+        async with self.guard.admit(inv):
+            return await self._call_tool(tool, inv, safe)
+
+    async def _call_tool(self, tool: str, inv: Invocation, safe: bool) -> Result:
         retried = False
         while True:
             client, generation = await self.session(inv)
@@ -514,6 +543,7 @@ class Upstream:
             "error": self.error,
             "tools": len(self.listing.tools),
             "sessions": self.sessions,
+            "breaker": self.guard.breaker.state,
         }
 
 

@@ -119,11 +119,19 @@ class McpServer:
 
     # -- tools ----------------------------------------------------------------------------------
 
+    def sessions(self) -> int:
+        """MCP sessions connected now (handshake-era ones; 2026-07-28 requests have none)."""
+        return len(self._connections)
+
     async def _list_tools(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        """What this caller may call: a component the policy denies is not listed at all."""
         self._connection(ctx)
-        return types.ListToolsResult(tools=[translate.tool(c) for c in self.runtime.catalog])
+        caller, allows = _caller(ctx), self.runtime.pipeline.allows
+        return types.ListToolsResult(
+            tools=[translate.tool(c) for c in self.runtime.catalog if allows(caller, c)]
+        )
 
     async def _call_tool(
         self, ctx: Ctx, params: types.CallToolRequestParams
@@ -143,7 +151,7 @@ class McpServer:
         inv = Invocation(
             params.name,
             dict(params.arguments or {}),
-            caller=Identity(subject=_subject(ctx)),
+            caller=_caller(ctx),
             progress=_progress(ctx) if wants_progress else None,
             peer=peer,
         )
@@ -247,6 +255,13 @@ def _progress(ctx: Ctx) -> Any:
         await ctx.session.report_progress(progress, total, message)
 
     return report
+
+
+def _caller(ctx: Ctx) -> Identity:
+    """Who the gateway's auth says is calling (HTTP), else the client by name (stdio)."""
+    scope = getattr(ctx.request, "scope", None)
+    identity = scope.get("state", {}).get("identity") if isinstance(scope, dict) else None
+    return identity if isinstance(identity, Identity) else Identity(subject=_subject(ctx))
 
 
 def _subject(ctx: Ctx) -> str:

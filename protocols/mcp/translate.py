@@ -34,12 +34,16 @@ Content = (
     | types.ResourceLink
 )
 
+RATE_LIMITED = -32029
+"""JSON-RPC has no code for "too many requests"; this one sits in the implementation-defined
+server range (-32000 to -32099), with `data.retry_after` in seconds."""
 _JSONRPC_CODES = {
     ErrorCode.UNKNOWN_COMPONENT: types.INVALID_PARAMS,
     ErrorCode.INVALID_ARGUMENTS: types.INVALID_PARAMS,
     ErrorCode.DENIED: types.INVALID_REQUEST,
+    ErrorCode.RATE_LIMITED: RATE_LIMITED,
 }
-CALLER_ERRORS = frozenset({ErrorCode.UNKNOWN_COMPONENT, ErrorCode.DENIED})
+CALLER_ERRORS = frozenset({ErrorCode.UNKNOWN_COMPONENT, ErrorCode.DENIED, ErrorCode.RATE_LIMITED})
 """Failures of a tools/call that are the caller's, answered as JSON-RPC errors. Everything that
 happened inside the tool (bad arguments included) is a result with isError, so a model can read
 it and try again, as the spec asks."""

@@ -136,6 +136,7 @@ async def test_message_instead_of_task(sut: RunningGateway, binding: str) -> Non
         assert [e.WhichOneof("payload") for e in found] == ["message"]
         assert found[0].message.parts[0].text == "Direct message response"
         assert found[0].message.role == Role.ROLE_AGENT
+        assert found[0].message.context_id and not found[0].message.task_id
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
@@ -143,10 +144,15 @@ async def test_input_required_then_continued(sut: RunningGateway, binding: str) 
     task = await task_of(sut, binding, "tck-input-required")
     assert task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
     assert status_text(task) == "Please provide more input"
+    again = (await events(sut, binding, message("tck-input-required", task_id=task.id)))[-1]
+    assert again.task.status.state == TaskState.TASK_STATE_INPUT_REQUIRED
     follow = await events(sut, binding, message("answer", task_id=task.id))
     done = follow[-1].task
     assert done.id == task.id and done.status.state == TaskState.TASK_STATE_COMPLETED
     assert status_text(done).startswith("Unhandled messageId prefix: answer-")
+    assert done.context_id == task.context_id == done.status.message.context_id
+    users = [m.message_id for m in done.history if m.role == Role.ROLE_USER]
+    assert len(users) == 3 and users[2].startswith("answer-")
 
 
 @pytest.mark.parametrize("binding", BINDINGS)

@@ -9,6 +9,7 @@ from llmspell.runtime import (
     Component,
     DataPart,
     ErrorCode,
+    Identity,
     Invocation,
     LLMSpellError,
     Result,
@@ -225,16 +226,15 @@ async def test_failing_subscriber_does_not_stop_delivery(rt: Runtime) -> None:
 
 
 async def test_policy_denies(rt: Runtime) -> None:
-    def policy(inv: Invocation, component: Component) -> None:
-        if component.name.startswith("math."):
-            raise LLMSpellError(
-                ErrorCode.DENIED, f"{inv.caller.subject} may not call {component.name}"
-            )
+    class NoMath:
+        def allows(self, caller: Identity, component: Component) -> bool:
+            return not component.name.startswith("math.")
 
-    rt.pipeline.policy = policy
+    rt.pipeline.policy = NoMath()
     with pytest.raises(LLMSpellError) as info:
         await rt.call("math.double", {"n": 1})
     assert info.value.code == ErrorCode.DENIED
+    assert "local may not call tool 'math.double'" in info.value.message
 
 
 async def test_catalog_change_events_and_replacement(rt: Runtime) -> None:
