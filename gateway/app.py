@@ -43,7 +43,8 @@ def build_app(
         else None
     )
     metrics = Metrics(gateway.runtime)
-    metrics.gauges(gateway.upstreams, mcp.sessions)
+    # Sessions the HTTP transport holds (the SDK keeps them by id; a modern request has none).
+    metrics.gauges(gateway.upstreams, lambda: len(getattr(manager, "_server_instances", ())))
     routes: list[BaseRoute] = []
     middleware = [
         Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc())

@@ -215,14 +215,18 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if path in self.public or path.endswith(self.public_suffixes):
+        public = path in self.public or path.endswith(self.public_suffixes)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if public and "authorization" not in headers and "x-api-key" not in headers:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             identity, access = await self.authenticator.authenticate(headers)
         except AuthFailure as failure:
-            await self._refuse(failure, scope, receive, send)
+            if public:  # discovery stays open; credentials only narrow what it shows
+                await self.app(scope, receive, send)
+            else:
+                await self._refuse(failure, scope, receive, send)
             return
         scope.setdefault("state", {})["identity"] = identity
         scope["user"] = AuthenticatedUser(access)
