@@ -156,7 +156,8 @@ class Authenticator:
             claims = await self.jwt.verify(token)
             scopes = _scopes(claims)
             subject = str(claims.get("sub") or claims.get("client_id") or "jwt")
-            identity = Identity(subject, scopes, {k: v for k, v in claims.items() if k != "jti"})
+            claimed = {k: v for k, v in claims.items() if k != "jti"}
+            identity = Identity(subject, scopes, claimed, credential=token)
             aud = claims.get("aud")
             access = AccessToken(
                 token=token,

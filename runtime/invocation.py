@@ -21,6 +21,8 @@ class Identity:
     subject: str = "local"
     scopes: frozenset[str] = frozenset()
     claims: dict[str, Any] = field(default_factory=dict)
+    credential: str | None = field(default=None, repr=False, compare=False)
+    """The bearer token the caller presented, for upstreams that pass it through."""
 
 
 LOCAL = Identity()

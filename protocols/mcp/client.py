@@ -88,6 +88,9 @@ class ServerSpec(BaseModel):
     max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
     breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
     breaker_reset: float = Field(default=30.0, gt=0, description="seconds open before a probe")
+    auth: Literal["service", "passthrough"] = "service"
+    """service: every call goes with this entry's own `headers`. passthrough: each caller's
+    calls go over a session of its own that carries the caller's bearer token."""
 
     @field_validator("rate")
     @classmethod
@@ -200,6 +203,7 @@ class Upstream:
         self._on_resource_updated = on_resource_updated
         self._fallback = fallback
         """Answers server requests when no downstream caller can (a script's handlers)."""
+        self.fallback_peer = fallback
         self._client: Client | None = None
         self._generation = 0
         self._lost: asyncio.Event = asyncio.Event()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +30,7 @@ from llmspell.runtime import (
     ResourcePart,
     Runtime,
 )
+from llmspell.runtime.invocation import Identity
 from llmspell.runtime.peer import Peer
 
 from . import translate
@@ -47,6 +50,17 @@ class _Offered:
     resources: dict[str, Any] = field(default_factory=dict)
 
 
+CALLER_SESSIONS = 64
+"""Per-caller sessions kept per pass-through server; the least recently used one is closed."""
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _spawn_close(upstream: Upstream) -> None:
+    task = asyncio.get_running_loop().create_task(upstream.aclose())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
 class Federation:
     def __init__(
         self, runtime: Runtime, *, separator: str = DEFAULT_SEPARATOR, startup_wait: float = 5.0
@@ -56,6 +70,8 @@ class Federation:
         self.startup_wait = startup_wait
         self.upstreams: dict[str, Upstream] = {}
         self._offered: dict[str, _Offered] = {}
+        self._callers: dict[str, OrderedDict[str, Upstream]] = {}
+        """Per-caller sessions of `auth = "passthrough"` servers, by server, then token digest."""
 
     # -- servers --------------------------------------------------------------------------------
 
@@ -90,8 +106,36 @@ class Federation:
         upstream = self.upstreams.pop(name, None)
         if upstream is None:
             return
-        await upstream.aclose()
+        callers = self._callers.pop(name, OrderedDict())
+        await asyncio.gather(upstream.aclose(), *(u.aclose() for u in callers.values()))
         self._withdraw(name)
+
+    async def _for(self, upstream: Upstream, caller: Identity) -> Upstream:
+        """The session a call goes over: the server's own, or (pass-through) the caller's,
+        opened on first use with the caller's token and kept while it is among the most
+        recently used."""
+        if upstream.spec.auth != "passthrough":
+            return upstream
+        if not caller.credential:
+            raise LLMSpellError(
+                ErrorCode.DENIED,
+                f"upstream {upstream.name!r} takes the caller's own token, and this call has "
+                "none (pass-through needs the gateway's JWT auth)",
+            )
+        sessions = self._callers.setdefault(upstream.name, OrderedDict())
+        key = hashlib.sha256(caller.credential.encode()).hexdigest()
+        mine = sessions.get(key)
+        if mine is not None:
+            sessions.move_to_end(key)
+            return mine
+        bearer = {"Authorization": f"Bearer {caller.credential}"}
+        spec = upstream.spec.model_copy(update={"headers": {**upstream.spec.headers, **bearer}})
+        mine = sessions[key] = Upstream(spec, fallback=upstream.fallback_peer)
+        if len(sessions) > CALLER_SESSIONS:
+            _, oldest = sessions.popitem(last=False)
+            _spawn_close(oldest)
+        await mine.start(spec.connect_timeout)
+        return mine
 
     async def aclose(self) -> None:
         await asyncio.gather(*(self.remove(n) for n in list(self.upstreams)))
@@ -179,7 +223,8 @@ class Federation:
         safe = bool(hints.idempotent or hints.read_only)
 
         async def call(inv: Invocation) -> Any:
-            return await upstream.call_tool(tool.name, inv, safe=safe)
+            target = await self._for(upstream, inv.caller)
+            return await target.call_tool(tool.name, inv, safe=safe)
 
         return Component(
             name=name,
