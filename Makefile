@@ -21,6 +21,7 @@ setup: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
 
 bench: $(VENV)/.stamp-install
 	$(PY) -m llmspell.bench startup
+	$(PY) -m llmspell.bench ready
 	$(PY) -m llmspell.bench gateway
 	$(PY) -m llmspell.bench proxy
 

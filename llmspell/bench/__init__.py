@@ -1,4 +1,4 @@
-"""Benchmarks: `python -m llmspell.bench startup` (more suites join as the gateway grows).
+"""Benchmarks: `python -m llmspell.bench startup|ready|gateway|proxy` (README: Benchmarks).
 
 Figures are printed with a baseline measured in the same run, because only ratios survive a
 change of machine or load.

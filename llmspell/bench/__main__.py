@@ -1,7 +1,9 @@
 import argparse
+import inspect
 
 SUITES = {
     "startup": "llmspell.bench.startup",
+    "ready": "llmspell.bench.ready",
     "gateway": "llmspell.bench.gateway",
     "proxy": "llmspell.bench.proxy",
 }
@@ -10,10 +12,23 @@ SUITES = {
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m llmspell.bench")
     parser.add_argument("suite", choices=sorted(SUITES))
-    parser.add_argument("--runs", type=int, default=15, help="repetitions per measurement")
+    # Unset flags stay None so each suite's own defaults apply; a suite refuses flags it lacks.
+    parser.add_argument("--runs", type=int, help="repetitions per measurement")
+    parser.add_argument("--calls", type=int, help="gateway: timed tools/call per path")
+    parser.add_argument("--clients", type=int, help="gateway: concurrent clients for throughput")
+    parser.add_argument("--duration", type=float, help="gateway: seconds of load per mode")
+    parser.add_argument(
+        "--json", dest="json_output", action="store_true", default=None, help="gateway: JSON out"
+    )
     ns = parser.parse_args()
     module = __import__(SUITES[ns.suite], fromlist=["run"])
-    return int(module.run(runs=ns.runs))
+    accepted = inspect.signature(module.run).parameters
+    given = {k: v for k, v in vars(ns).items() if k != "suite" and v is not None}
+    unknown = [k for k in given if k not in accepted]
+    if unknown:
+        flags = ", ".join("--" + ("json" if k == "json_output" else k) for k in unknown)
+        parser.error(f"suite {ns.suite!r} does not take {flags}")
+    return int(module.run(**given))
 
 
 raise SystemExit(main())

@@ -1,113 +1,435 @@
-"""How long `llmspell gateway` takes from spawn until it answers MCP, over HTTP and stdio.
+"""llmspell as an MCP proxy beside FastMCP and mcp-proxy, its built-in throughput, and what the
+pipeline costs, in one run: `python -m llmspell.bench gateway [--calls N] [--clients N] [--json]`.
 
-Each run spawns a fresh process and times spawn -> a successful `initialize` response (HTTP:
-the first POST that gets one; stdio: the reply line). `python -c pass` is measured in the same
-interleaved runs as the floor, so the ratio says what the gateway itself costs.
+1. Warm `tools/call` latency of the peer's `echo` (conformance/peers/mcp_server.py) with one
+   client for every path (the mcp SDK's, Streamable HTTP, handshake era), calls interleaved path
+   by path so drift hits all alike. Paths: direct to the peer over HTTP; `llmspell gateway`
+   federating it as an HTTP upstream (the same peer process as direct) and as a stdio upstream;
+   a FastMCP proxy (`create_proxy`, which opens a fresh backend client per request by default)
+   with each upstream transport; mcp-proxy, whose server mode fronts only a stdio command. Each
+   third-party proxy is compared with llmspell on the same upstream transport. They run from
+   their own virtualenvs under `.bench/`, made on first use; one that cannot be installed or
+   started is reported as unavailable and the other paths still run.
+2. Requests/s of the built-in `calculator` under `--clients` concurrent clients (wrk, else an
+   httpx loop), against a default `llmspell gateway` with sessions and with `--stateless`.
+3. Pipeline overhead in-process (see pipeline.py).
+
+Targets are printed with PASS/MISS, never asserted: the figures are for a quiet machine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import re
+import os
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import httpx2 as httpx
+from . import _load, _thirdparty
+from ._procs import (
+    Procs,
+    clean_env,
+    config_file,
+    free_port,
+    last_line,
+    pct,
+    peer_command,
+    wait_port,
+)
+from .pipeline import pipeline_overhead
 
-from .startup import llmspell_command
-
-TARGET_MS = 1500.0
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "bench", "version": "1"},
-    },
-}
-_URL = re.compile(rb"serving MCP at (http://\S+/mcp)")
-
-
-def http_ready_ms() -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [*llmspell_command(), "gateway", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert proc.stderr is not None
-        url = None
-        while url is None:
-            line = proc.stderr.readline()
-            if not line:
-                raise RuntimeError("gateway exited before announcing its URL")
-            found = _URL.search(line)
-            url = found.group(1).decode() if found else None
-        headers = {"Accept": "application/json, text/event-stream"}
-        with httpx.Client(timeout=10) as client:
-            while True:
-                try:
-                    if client.post(url, json=INIT, headers=headers).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.002)
-        return (time.perf_counter() - started) * 1000
-    finally:
-        proc.terminate()
-        proc.wait()
+WARMUP = 50
+READY_SECONDS = 30.0
+BUILTIN_CALL = {"name": "calculator", "arguments": {"expression": "6*7"}}
+TARGET_ADDED_MS = 1.0
+TARGET_SPEEDUP = 10.0
+TARGET_RPS = 1500.0
 
 
-def stdio_ready_ms() -> float:
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [*llmspell_command(), "gateway", "--stdio", "--quiet"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(INIT).encode() + b"\n")
-        proc.stdin.flush()
-        reply = json.loads(proc.stdout.readline())
-        assert reply["result"]["serverInfo"]["name"] == "llmspell"
-        return (time.perf_counter() - started) * 1000
-    finally:
-        proc.terminate()
-        proc.wait()
+@dataclass
+class Route:
+    """One way from the client to the peer's `echo`."""
+
+    key: str
+    label: str
+    upstream: str
+    """How the last hop reaches the peer: "-" (direct), "HTTP" or "stdio"."""
+    tool: str
+    url: str | None = None
+    error: str | None = None
+    note: str = ""
+    times: list[float] = field(default_factory=list)
 
 
-def python_floor_ms() -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], check=True)
-    return (time.perf_counter() - started) * 1000
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def run(runs: int = 10) -> int:
-    probes = {
-        "python -c pass": python_floor_ms,
-        "gateway (HTTP) to initialize": http_ready_ms,
-        "gateway --stdio to initialize": stdio_ready_ms,
+def _why(exc: BaseException) -> str:
+    """The innermost cause, not the task group wrapping it."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _toml(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def _start_routes(procs: Procs, tmp: str) -> list[Route]:
+    """Start every server; one that fails is marked unavailable in its row, not fatal."""
+    peer = peer_command()
+    direct = Route("direct", "direct", "-", "echo", url=procs.peer_http())
+    routes = [
+        direct,
+        Route("llmspell-http", "llmspell", "HTTP", "peer.echo"),
+        Route("llmspell-stdio", "llmspell", "stdio", "peer.echo"),
+        Route("fastmcp-http", "fastmcp proxy", "HTTP", "echo"),
+        Route("fastmcp-stdio", "fastmcp proxy", "stdio", "echo"),
+        Route("mcp-proxy-stdio", "mcp-proxy", "stdio", "echo"),
+    ]
+    upstream = {"HTTP": [str(direct.url)], "stdio": peer}
+    launchers = {"fastmcp": _thirdparty.fastmcp_command, "mcp-proxy": _thirdparty.mcp_proxy_command}
+    venvs = {name: _thirdparty.ensure(name) for name in launchers}
+    pending = []  # third-party servers are spawned first, to start while the gateways do
+    for route in routes:
+        name = route.key.rsplit("-", 1)[0]
+        if name not in launchers:
+            continue
+        venv = venvs[name]
+        if venv.error:
+            route.error = venv.error
+            continue
+        route.note = f"{name} {_thirdparty.version(venv, name)}: {_thirdparty.NOTES[name]}"
+        port, log = free_port(), Path(tmp, f"{route.key}.log")
+        cmd = launchers[name](venv, port, upstream[route.upstream])
+        pending.append((route, port, log, procs.spawn(cmd, env=clean_env(), log=log)))
+
+    configs = {
+        "llmspell-http": f"url = {_toml(str(direct.url))}",
+        "llmspell-stdio": f"command = {_toml(peer[0])}\nargs = {json.dumps(peer[1:])}",
     }
-    times: dict[str, list[float]] = {name: [] for name in probes}
-    for _ in range(runs + 1):  # the first round warms caches and is dropped
-        for name, probe in probes.items():
-            times[name].append(probe())
-    floor = statistics.median(times["python -c pass"][1:])
-    print(f"gateway start-up: spawn until MCP initialize answers, median of {runs} runs")
-    print(f"{'command':<32}{'median ms':>10}{'max ms':>9}{'x python':>10}")
-    missed = []
-    for name, values in times.items():
-        median, worst = statistics.median(values[1:]), max(values[1:])
-        print(f"{name:<32}{median:>10.1f}{worst:>9.1f}{median / floor:>10.2f}")
-        if name.startswith("gateway") and median > TARGET_MS:
-            missed.append(f"{name}: {median:.0f} ms")
-    print(
-        f"\ntarget ≤ {TARGET_MS:g} ms: " + ("met" if not missed else "MISSED: " + "; ".join(missed))
+    for route in routes:
+        if route.key in configs:
+            text = f"builtins = false\n[mcpServers.peer]\n{configs[route.key]}\n"
+            config = config_file(tmp, f"{route.key}.toml", text)
+            try:
+                route.url = procs.gateway("--config", str(config), cwd=tmp)
+            except RuntimeError as exc:
+                route.error = str(exc)[-300:]
+    for route, port, log, proc in pending:
+        try:
+            wait_port(port, proc)
+            route.url = f"http://127.0.0.1:{port}/mcp"
+        except RuntimeError as exc:
+            route.error = f"did not start: {exc}; {last_line(log)}"
+    return routes
+
+
+async def _call(route: Route, client: Any, message: str) -> float:
+    started = time.perf_counter()
+    result = await client.call_tool(route.tool, {"message": message})
+    elapsed = (time.perf_counter() - started) * 1000
+    if result.is_error:
+        raise RuntimeError(f"{route.tool} returned isError: {result.content}")
+    return elapsed
+
+
+async def _ready(route: Route, client: Any) -> None:
+    """Federated tools appear once the upstream is connected; poll until the call succeeds."""
+    deadline = time.monotonic() + READY_SECONDS
+    while True:
+        try:
+            await _call(route, client, "ready?")
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+Request = tuple[str, asyncio.Future[float]] | None
+
+
+async def _session(
+    route: Route, requests: asyncio.Queue[Request], opened: asyncio.Future[None]
+) -> None:
+    """One route's client in a task of its own: when its transport fails, the client's task
+    group cancels this task only, so that route drops out and the others keep going."""
+    from mcp import Client
+
+    assert route.url is not None
+    async with Client(route.url, mode="legacy", read_timeout_seconds=30) as client:
+        await _ready(route, client)
+        opened.set_result(None)
+        while (request := await requests.get()) is not None:
+            message, reply = request
+            reply.set_result(await _call(route, client, message))
+
+
+async def _answer(task: asyncio.Task[None], future: asyncio.Future[Any]) -> Any:
+    """`future`'s result, or the error that ended the session task first."""
+    await asyncio.wait({future, task}, return_when=asyncio.FIRST_COMPLETED)
+    if future.done():
+        return future.result()
+    if task.cancelled():
+        raise RuntimeError("the session was cancelled")
+    raise task.exception() or RuntimeError("the session ended")
+
+
+async def _latency(routes: list[Route], calls: int) -> None:
+    loop = asyncio.get_running_loop()
+    sessions = {}
+    for route in routes:
+        if route.error is None and route.url is not None:
+            requests: asyncio.Queue[Request] = asyncio.Queue()
+            opened: asyncio.Future[None] = loop.create_future()
+            task = asyncio.create_task(_session(route, requests, opened))
+            sessions[route.key] = (route, requests, task, opened)
+    live = []
+    for route, requests, task, opened in sessions.values():
+        try:
+            await _answer(task, opened)
+            live.append((route, requests, task))
+        except Exception as exc:
+            route.error = f"no working session: {_why(exc)}"
+    try:
+        for i in range(WARMUP + calls):
+            for route, requests, task in list(live):
+                reply: asyncio.Future[float] = loop.create_future()
+                requests.put_nowait((str(i), reply))
+                try:
+                    elapsed = await _answer(task, reply)
+                except Exception as exc:
+                    route.error = f"failed at call {i}: {_why(exc)}"
+                    route.times.clear()
+                    live.remove((route, requests, task))
+                    continue
+                if i >= WARMUP:
+                    route.times.append(elapsed)
+    finally:
+        for _, requests, _task, _ in sessions.values():
+            requests.put_nowait(None)
+        tasks = [task for _, _, task, _ in sessions.values()]
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def latency_section(calls: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, Procs() as procs:
+        routes = _start_routes(procs, tmp)
+        _log(f"latency: {WARMUP} warm-up + {calls} interleaved calls per path")
+        asyncio.run(_latency(routes, calls))
+    direct = next(r for r in routes if r.key == "direct")
+    if not direct.times:
+        raise RuntimeError(f"the direct path failed: {direct.error}")
+    d50, d99 = pct(direct.times, 0.5), pct(direct.times, 0.99)
+    paths = []
+    for r in routes:
+        row: dict[str, Any] = {"path": r.key, "label": r.label, "upstream": r.upstream}
+        if r.note:
+            row["note"] = r.note
+        if not r.times:
+            row["error"] = r.error or "no samples"
+            paths.append(row)
+            continue
+        p50, p99 = pct(r.times, 0.5), pct(r.times, 0.99)
+        row.update(
+            p50_ms=p50,
+            p99_ms=p99,
+            mean_ms=statistics.fmean(r.times),
+            added_p50_ms=p50 - d50,
+            added_p99_ms=p99 - d99,
+            x_direct=p50 / d50,
+        )
+        paths.append(row)
+    measured = {row["path"]: row for row in paths if "p50_ms" in row}
+    versus = []  # each third-party proxy against llmspell on the same upstream transport
+    for key, row in measured.items():
+        own = f"llmspell-{row['upstream'].lower()}"
+        if key.startswith("llmspell") or key == "direct" or own not in measured:
+            continue
+        versus.append(
+            {
+                "proxy": key,
+                "llmspell": own,
+                "upstream": row["upstream"],
+                "x_llmspell": row["p50_ms"] / measured[own]["p50_ms"],
+            }
+        )
+    return {
+        "calls": calls,
+        "warmup": WARMUP,
+        "client": "mcp SDK Client, Streamable HTTP, handshake-era (mode='legacy')",
+        "tool": "echo",
+        "paths": paths,
+        "versus_llmspell": versus,
+    }
+
+
+def throughput_section(clients: int, seconds: float) -> dict[str, Any]:
+    modes = []
+    for mode, args in (("sessions", ()), ("stateless", ("--stateless",))):
+        _log(f"throughput: {mode}, {clients} clients, {seconds:g} s")
+        # One gateway at a time; an empty cwd means no ./llmspell.toml, so the defaults.
+        with tempfile.TemporaryDirectory() as tmp, Procs() as procs:
+            url = procs.gateway(*args, cwd=tmp)
+            figures = _load.load(
+                url, BUILTIN_CALL, clients=clients, seconds=seconds, stateful=mode == "sessions"
+            )
+        modes.append({"mode": mode, **figures})
+    section: dict[str, Any] = {
+        "tool": "calculator",
+        "arguments": BUILTIN_CALL["arguments"],
+        "clients": clients,
+        "seconds": seconds,
+        "modes": modes,
+    }
+    if _load.wrk_path() is None:
+        section["note"] = _load.INSTALL_HINT
+    return section
+
+
+def _targets(report: dict[str, Any]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+
+    def add(target: str, value: float | None, ok: bool, shown: str) -> None:
+        status = "n/a" if value is None else ("PASS" if ok else "MISS")
+        rows.append(
+            {"target": target, "value": shown if value is not None else "-", "status": status}
+        )
+
+    paths = {p["path"]: p for p in report.get("latency", {}).get("paths", [])}
+    for key, upstream in (("llmspell-http", "HTTP"), ("llmspell-stdio", "stdio")):
+        added = paths.get(key, {}).get("added_p50_ms")
+        add(
+            f"proxied tools/call adds ≤ {TARGET_ADDED_MS:g} ms p50 over direct "
+            f"(llmspell, {upstream} upstream)",
+            added,
+            added is not None and added <= TARGET_ADDED_MS,
+            f"+{added:.2f} ms" if added is not None else "",
+        )
+    versus = {v["proxy"]: v for v in report.get("latency", {}).get("versus_llmspell", [])}
+    for key, upstream in (("fastmcp-http", "HTTP"), ("fastmcp-stdio", "stdio")):
+        speedup = versus.get(key, {}).get("x_llmspell")
+        add(
+            f"llmspell ≥ {TARGET_SPEEDUP:g}x faster than the fastmcp proxy (p50, {upstream} "
+            "upstream)",
+            speedup,
+            speedup is not None and speedup >= TARGET_SPEEDUP,
+            f"{speedup:.2f}x" if speedup is not None else "",
+        )
+    for mode in report.get("throughput", {}).get("modes", []) or [{"mode": "?"}]:
+        rps = mode.get("rps")
+        add(
+            f"≥ {TARGET_RPS:g} req/s, built-in tool over Streamable HTTP ({mode['mode']})",
+            rps,
+            rps is not None and rps >= TARGET_RPS,
+            f"{rps:.0f} req/s" if rps is not None else "",
+        )
+    return rows
+
+
+def _print(report: dict[str, Any]) -> None:
+    lat = report["latency"]
+    if "error" in lat:
+        print(f"tools/call latency: FAILED: {lat['error']}")
+    else:
+        print(
+            f"tools/call latency of `echo`, {lat['calls']} interleaved calls per path after "
+            f"{lat['warmup']} warm-up\nclient: {lat['client']}"
+        )
+        print(
+            f"{'path':<15}{'upstream':<10}{'p50 ms':>8}{'p99 ms':>8}{'+p50 ms':>9}{'x direct':>9}"
+        )
+        notes = []
+        for p in lat["paths"]:
+            start = f"{p['label']:<15}{p['upstream']:<10}"
+            if p.get("note") and p["note"] not in notes:
+                notes.append(p["note"])
+            if "error" in p:
+                print(f"{start}unavailable: {p['error']}")
+                continue
+            added = "" if p["path"] == "direct" else f"{p['added_p50_ms']:+.2f}"
+            print(f"{start}{p['p50_ms']:>8.2f}{p['p99_ms']:>8.2f}{added:>9}{p['x_direct']:>9.2f}")
+        for note in notes:
+            print(f"  {note}")
+        for v in lat["versus_llmspell"]:
+            x, name = v["x_llmspell"], v["proxy"].rsplit("-", 1)[0]
+            verdict = (
+                f"llmspell is {x:.2f}x faster than {name}"
+                if x >= 1
+                else f"{name} is {1 / x:.2f}x faster than llmspell"
+            )
+            print(f"{verdict} (p50, both with a {v['upstream']} upstream)")
+
+    thr = report["throughput"]
+    print()
+    if "error" in thr:
+        print(f"throughput: FAILED: {thr['error']}")
+    else:
+        print(
+            f"throughput: `calculator` {json.dumps(thr['arguments'])} over Streamable HTTP, "
+            f"{thr['clients']} concurrent clients, {thr['seconds']:g} s per mode"
+        )
+        if "note" in thr:
+            print(thr["note"])
+        print(
+            f"{'gateway mode':<14}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+            f"{'errors':>8}  load generator"
+        )
+        for m in thr["modes"]:
+            print(
+                f"{m['mode']:<14}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}{m['p90_ms']:>8.2f}"
+                f"{m['p99_ms']:>8.2f}{m['errors']:>8}  {m['generator']}"
+            )
+
+    print()
+    pipe = report["pipeline"]
+    if isinstance(pipe, dict):
+        print(f"pipeline overhead: FAILED: {pipe['error']}")
+    else:
+        print("pipeline overhead: in-process pipeline.invoke(calculator 1+1), median of rounds")
+        print(f"{'case':<30}{'µs/call':>9}{'x plain':>9}")
+        for row in pipe:
+            print(f"{row['label']:<30}{row['us_per_call']:>9.1f}{row['x_plain']:>9.2f}")
+
+    print("\ntargets (reported, not asserted)")
+    for t in report["targets"]:
+        print(f"  {t['status']:<5} {t['target']}: {t['value']}")
+
+
+def run(
+    runs: int = 15,
+    calls: int = 500,
+    clients: int = 32,
+    duration: float = 10.0,
+    json_output: bool = False,
+) -> int:
+    report: dict[str, Any] = {
+        "suite": "gateway",
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
+    sections = (
+        ("latency", lambda: latency_section(calls)),
+        ("throughput", lambda: throughput_section(clients, duration)),
+        ("pipeline", lambda: pipeline_overhead(runs)),
     )
-    return 0
+    failed = False
+    for name, measure in sections:
+        try:
+            report[name] = measure()
+        except Exception as exc:
+            failed = True
+            report[name] = {"error": _why(exc)}
+    report["targets"] = _targets(report)
+    if json_output:
+        json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        _print(report)
+    return 1 if failed else 0
