@@ -112,6 +112,16 @@ class PolicyConfig(_Section):
     rules: list[PolicyRule] = []
 
 
+class TracingConfig(_Section):
+    """OpenTelemetry spans (the `llmspell[otel]` extra), trace context passed to upstreams."""
+
+    enabled: bool = False
+    exporter: Literal["otlp", "console"] = "otlp"
+    endpoint: str | None = None
+    """OTLP/HTTP traces URL; default: the OTEL_EXPORTER_OTLP_* environment, else localhost."""
+    service_name: str = "llmspell"
+
+
 class LoggingConfig(_Section):
     format: Literal["text", "json"] = "text"
     """json: one JSON object per line, with the request id."""
@@ -182,6 +192,7 @@ class GatewayConfig(_Section):
     auth: AuthConfig = AuthConfig()
     policy: PolicyConfig = PolicyConfig()
     logging: LoggingConfig = LoggingConfig()
+    tracing: TracingConfig = TracingConfig()
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     a2a_agents: dict[str, RemoteAgentConfig] = {}

@@ -36,6 +36,7 @@ class Gateway:
     """The remote A2A agents (`[a2a_agents]`, `A2A.discover`)."""
     _watch: asyncio.Task[None] | None = None
     _script_args: dict[Path, list[str]] = field(default_factory=dict)
+    _tracing: Any = None
 
     @property
     def limits(self) -> Limits:
@@ -93,6 +94,11 @@ class Gateway:
         pipeline.limiter = RateLimiter(limits.rate) if limits.rate else None
         pipeline.default_timeout = limits.call_timeout or None
         pipeline.max_result_bytes = limits.max_result_bytes or None
+        if self.config.tracing.enabled:
+            from . import tracing
+
+            self._tracing = tracing.setup(self.config.tracing)
+            pipeline.tracer = tracing.tracer()
 
     async def _add_remote_agents(self) -> None:
         """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""
@@ -180,6 +186,8 @@ class Gateway:
             await self.federation.aclose()
         if self.remote_agents is not None:
             await self.remote_agents.aclose()
+        if self._tracing is not None:
+            self._tracing.shutdown()  # flushes the spans still batched
 
 
 def _mtime(path: Path) -> float:

@@ -55,6 +55,8 @@ class Pipeline:
         self.default_timeout: float | None = None
         """Seconds a call may take when its caller set no deadline."""
         self.max_result_bytes: int | None = None
+        self.tracer: Any = None
+        """An OpenTelemetry tracer: each call gets a span (named `<kind> <name>`)."""
         self._schemas: dict[str, tuple[Component, CompiledSchema]] = {}
         catalog.on_change(self._forget)
 
@@ -99,7 +101,10 @@ class Pipeline:
             await self.events.publish("call.started", self._event(component, inv))
         started = time.perf_counter()
         try:
-            result = await self._call(component, inv)
+            if self.tracer is None:
+                result = await self._call(component, inv)
+            else:
+                result = await self._traced(component, inv)
             if self.max_result_bytes is not None:
                 _check_size(component, result, self.max_result_bytes)
         except LLMSpellError as exc:
@@ -123,6 +128,20 @@ class Pipeline:
                 "call.finished", self._event(component, inv, started, is_error=result.is_error)
             )
         return result
+
+    async def _traced(self, component: Component, inv: Invocation) -> Result:
+        attributes = {
+            "llmspell.component": component.name,
+            "llmspell.kind": component.kind,
+            "llmspell.caller": inv.caller.subject,
+        }
+        with self.tracer.start_as_current_span(
+            f"{component.kind} {component.name}", attributes=attributes
+        ) as span:
+            result = await self._call(component, inv)
+            if result.is_error:
+                span.set_attribute("error.type", "tool_error")
+            return result
 
     async def _call(self, component: Component, inv: Invocation) -> Result:
         task = asyncio.current_task()

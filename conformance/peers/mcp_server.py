@@ -108,6 +108,13 @@ def whoami(ctx: Context) -> str:
 
 
 @app.tool()
+def traceparent(ctx: Context) -> str:
+    """The W3C trace context this call came with in `_meta` (to prove tracing passes it on)."""
+    meta = ctx.request_context.meta or {}
+    return str(meta.get("traceparent", ""))
+
+
+@app.tool()
 async def grow(name: str, ctx: Context) -> str:
     """Add a tool called `name` and announce it (notifications/tools/list_changed)."""
     _note(ctx)
