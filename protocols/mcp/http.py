@@ -1,16 +1,28 @@
-"""MCP over Streamable HTTP: the SDK's session manager as an ASGI app to mount at `/mcp`."""
+"""MCP over Streamable HTTP: the SDK's session manager as an ASGI app to mount at `/mcp`, behind
+a thin guard that answers every refusal as a JSON-RPC error (see `_Guard`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
 
+import pydantic_core
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecuritySettings
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp_types import jsonrpc_message_adapter
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import ValidationError
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .event_store import MemoryEventStore
 from .server import McpServer
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+INVALID_REQUEST = -32600
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +49,8 @@ def session_manager(server: McpServer, options: HttpOptions) -> StreamableHTTPSe
     )
 
 
-def asgi_app(manager: StreamableHTTPSessionManager) -> StreamableHTTPASGIApp:
-    return StreamableHTTPASGIApp(manager)
+def asgi_app(manager: StreamableHTTPSessionManager) -> ASGIApp:
+    return _Guard(StreamableHTTPASGIApp(manager), manager)
 
 
 def _security(options: HttpOptions) -> TransportSecuritySettings | None:
@@ -51,3 +63,175 @@ def _security(options: HttpOptions) -> TransportSecuritySettings | None:
     return TransportSecuritySettings(
         enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins
     )
+
+
+class _Guard:
+    """What the SDK's transport leaves undone, found by fuzzing a live gateway
+    (tests/hardening/test_fuzz.py):
+
+    - refusals made before JSON-RPC (a wrong Content-Type, an oversize body, a foreign Host or
+      Origin; on the 2026-07-28 path also a wrong method or Accept) come as plain text or with
+      no body at all: here they carry a JSON-RPC error, and a Content-Type other than
+      application/json (in any case, with any parameters) is a 415 on both paths;
+    - on the handshake-era path a request whose `id` is not a string or an integer passes for
+      a notification (202, so its client waits forever), and a body that is not one JSON-RPC
+      message gets -32602 (invalid params) with pydantic's whole report: here both are -32600
+      (invalid request), as the 2026-07-28 path answers them.
+
+    The SDK's order is kept: Content-Type, then Host/Origin, then the body."""
+
+    def __init__(self, app: ASGIApp, manager: StreamableHTTPSessionManager) -> None:
+        self.app = app
+        self.max_body = manager.max_request_body_size
+        self.security = TransportSecurityMiddleware(manager.security_settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        send = _json_refusals(send)
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media != "application/json":
+            message = "Unsupported Media Type: Content-Type must be application/json"
+            await _error(send, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, message)
+            return
+        scope = _plain_json(scope)
+        request = Request(scope)
+        refused = await self.security.validate_request(request, is_post=True)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        body = await _read_body(scope, receive, self.max_body)
+        if body is None:
+            message = f"Request body too large: the limit is {self.max_body} bytes"
+            await _error(send, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
+            return
+        version = request.headers.get("mcp-protocol-version")
+        if body.complete and (version is None or version in HANDSHAKE_PROTOCOL_VERSIONS):
+            problem = _envelope_problem(body.data)
+            if problem is not None:
+                await _error(send, HTTPStatus.BAD_REQUEST, problem[1], problem[0])
+                return
+        await self.app(scope, body.replay(receive), send)
+
+
+def _plain_json(scope: Scope) -> Scope:
+    """Media types are case-insensitive (RFC 9110), the SDK's check is not: it answers 415 to
+    `Application/JSON`, and on the 2026-07-28 path lets `application/json-rpc` through."""
+    headers = [
+        (k, b"application/json") if k == b"content-type" else (k, v) for k, v in scope["headers"]
+    ]
+    return {**scope, "headers": headers}
+
+
+@dataclass(slots=True)
+class _Body:
+    data: bytes
+    complete: bool
+    trailing: list[Message] = field(default_factory=list)
+    """A disconnect that came before the end of the body, passed on to the SDK as it came."""
+
+    def replay(self, receive: Receive) -> Receive:
+        pending: list[Message] = [
+            {"type": "http.request", "body": self.data, "more_body": not self.complete},
+            *self.trailing,
+        ]
+
+        async def replayed() -> Message:
+            return pending.pop(0) if pending else await receive()
+
+        return replayed
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> _Body | None:
+    """The request body, or None when it is (or says it is) over `limit` bytes."""
+    declared = Headers(scope=scope).get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    data = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return _Body(bytes(data), False, [message])
+        data += message.get("body", b"")
+        if len(data) > limit:
+            return None
+        if not message.get("more_body", False):
+            return _Body(bytes(data), True)
+
+
+def _envelope_problem(body: bytes) -> tuple[Any, str] | None:
+    """Why a handshake-era body is not one JSON-RPC message, with the id to answer with; None
+    lets the SDK answer (unparsable JSON included: it says -32700 and where)."""
+    try:
+        decoded = pydantic_core.from_json(body)  # the SDK's parser, so both agree
+    except ValueError:
+        return None
+    if not isinstance(decoded, dict):
+        kind = "a batch (not supported)" if isinstance(decoded, list) else "not an object"
+        return None, f"Invalid Request: the body must be one JSON-RPC message, got {kind}"
+    rid = decoded.get("id")
+    valid = isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool))
+    if "method" in decoded and "id" in decoded and not valid:
+        return None, "Invalid Request: id must be a string or an integer"
+    try:
+        jsonrpc_message_adapter.validate_python(decoded, by_name=False)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return (rid if valid else None), f"Invalid Request: {where}: {first['msg']}"
+    return None
+
+
+def _json_refusals(send: Send) -> Send:
+    """Gives a 4xx refusal that is not JSON (plain text or empty) a JSON-RPC error body, with
+    the same status and headers."""
+    held: Message | None = None
+    text = bytearray()
+
+    async def wrapped(message: Message) -> None:
+        nonlocal held
+        if message["type"] == "http.response.start" and 400 <= message["status"] < 500:
+            media = Headers(raw=message.get("headers", [])).get("content-type", "")
+            if not media.startswith("application/json"):
+                held = message
+                return
+        if held is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        text.extend(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        status = held["status"]
+        kept = [
+            (k, v)
+            for k, v in held.get("headers", [])
+            if k.lower() not in (b"content-type", b"content-length")
+        ]
+        phrase = next((s.phrase for s in HTTPStatus if s == status), "Refused")
+        said = text.decode("utf-8", "replace").strip() or phrase
+        await _error(send, status, said, None, kept)
+
+    return wrapped
+
+
+async def _error(
+    send: Send,
+    status: int,
+    message: str,
+    rid: Any = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    error = {"code": INVALID_REQUEST, "message": message}
+    body = json.dumps({"jsonrpc": "2.0", "id": rid, "error": error}, separators=(",", ":")).encode()
+    raw = [
+        *(headers or []),
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})

@@ -33,7 +33,7 @@ url = "http://127.0.0.1:{port}/mcp"
         await asyncio.sleep(0.3)
         log = running.output()
     upstream = seen.content[0].text  # type: ignore[union-attr]
-    version, trace_id, parent, flags = upstream.split("-")
+    _, trace_id, parent, _ = upstream.split("-")
     assert trace_id == TRACE and parent != "00f067aa0ba902b7"  # same trace, the gateway's span
     spans = re.findall(r'"name": "([^"]+)"', log)
     assert "tool py.traceparent" in spans  # the pipeline's span
