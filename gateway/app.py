@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import importlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.protocols.mcp import McpServer
 from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
@@ -19,9 +19,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .auth import Authenticator, AuthMiddleware
 from .config import GatewayConfig
 from .gateway import Gateway
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
 from .logs import AccessLog
 from .metrics import Metrics
 
@@ -50,6 +52,8 @@ def build_app(
         Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc())
     ]
     if authenticator is not None:
+        from .auth import AuthMiddleware
+
         resource = f"{base_url}{config.http.path}"
         metadata_url, metadata_routes = _resource_metadata(config, authenticator, resource)
         routes += metadata_routes

@@ -13,22 +13,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import authlib.deprecate  # on import it sets its warning to "always"; quieted just below
 import httpx
-from authlib.jose import JsonWebKey, JsonWebToken, KeySet
-from authlib.jose.errors import (
-    BadSignatureError,
-    DecodeError,
-    ExpiredTokenError,
-    InvalidClaimError,
-    InvalidTokenError,
-    JoseError,
-    MissingClaimError,
-)
+
+with warnings.catch_warnings():
+    # authlib 1.x points authlib.jose users at its sister package joserfc; authlib.jose stays
+    # supported until authlib 2.0, which the version range excludes.
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
+    from authlib.jose import JsonWebKey, JsonWebToken, KeySet
+    from authlib.jose.errors import (
+        BadSignatureError,
+        DecodeError,
+        ExpiredTokenError,
+        InvalidClaimError,
+        InvalidTokenError,
+        JoseError,
+        MissingClaimError,
+    )
 from llmspell.runtime import Identity
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken

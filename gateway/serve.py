@@ -69,7 +69,6 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     from llmspell.protocols.mcp import McpServer
     from llmspell.protocols.mcp.http import HttpOptions
 
-    from . import auth
     from .app import build_app
 
     assert isinstance(mcp, McpServer)
@@ -89,13 +88,17 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     port = sock.getsockname()[1]
     host = f"[{http.host}]" if ":" in http.host else http.host
     base_url = f"http://{host}:{port}"
-    try:
-        authenticator = auth.from_config(
-            gateway.config.auth, f"{base_url}{http.path}", gateway.config.base_dir
-        )
-    except Exception:
-        sock.close()
-        raise
+    authenticator = None
+    if gateway.config.auth.enabled:
+        from . import auth  # authlib is imported only when auth is on
+
+        try:
+            authenticator = auth.from_config(
+                gateway.config.auth, f"{base_url}{http.path}", gateway.config.base_dir
+            )
+        except Exception:
+            sock.close()
+            raise
     app = build_app(
         gateway,
         mcp,

@@ -17,11 +17,12 @@ import grpc.aio
 import httpx
 import pytest
 from a2a.types import a2a_pb2, a2a_pb2_grpc
-from authlib.jose import JsonWebKey, jwt
+from llmspell.gateway.auth import JsonWebKey, JsonWebToken
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcpserver.conftest import RunningGateway, free_port, gateway
 
+jwt = JsonWebToken(["RS256", "HS256"])
 ISSUER = "https://issuer.test"
 SCOPE = "mcp:tools"
 INIT = {

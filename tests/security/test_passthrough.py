@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import httpx
-from authlib.jose import jwt
+from llmspell.gateway.auth import JsonWebToken
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcpserver.conftest import free_port, gateway, peers, py_peer
 
+jwt = JsonWebToken(["HS256"])
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
 SERVICE = "Bearer service-credential"
 
