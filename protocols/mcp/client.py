@@ -38,6 +38,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import translate
+from .credentials import TokenExchange
 
 logger = logging.getLogger("llmspell.upstream")
 
@@ -88,9 +89,11 @@ class ServerSpec(BaseModel):
     max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
     breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
     breaker_reset: float = Field(default=30.0, gt=0, description="seconds open before a probe")
-    auth: Literal["service", "passthrough"] = "service"
+    auth: Literal["service", "passthrough", "exchange"] = "service"
     """service: every call goes with this entry's own `headers`. passthrough: each caller's
-    calls go over a session of its own that carries the caller's bearer token."""
+    calls go over a session of its own that carries the caller's bearer token. exchange: the
+    same, with a token traded for the caller's (RFC 8693) at `token_exchange.url`."""
+    token_exchange: TokenExchange | None = None
 
     @field_validator("rate")
     @classmethod
@@ -98,6 +101,12 @@ class ServerSpec(BaseModel):
         if value is not None:
             parse_rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _exchange(self) -> ServerSpec:
+        if self.auth == "exchange" and self.token_exchange is None:
+            raise ValueError('auth = "exchange" needs token_exchange = { url, client_id, ... }')
+        return self
 
     @model_validator(mode="after")
     def _one_transport(self) -> ServerSpec:

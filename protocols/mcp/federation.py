@@ -35,6 +35,7 @@ from llmspell.runtime.peer import Peer
 
 from . import translate
 from .client import ServerSpec, SpecError, Upstream, parse_spec
+from .credentials import Exchanger
 
 logger = logging.getLogger("llmspell.upstream")
 
@@ -72,6 +73,7 @@ class Federation:
         self._offered: dict[str, _Offered] = {}
         self._callers: dict[str, OrderedDict[str, Upstream]] = {}
         """Per-caller sessions of `auth = "passthrough"` servers, by server, then token digest."""
+        self._exchangers: dict[str, Exchanger] = {}
 
     # -- servers --------------------------------------------------------------------------------
 
@@ -114,21 +116,29 @@ class Federation:
         """The session a call goes over: the server's own, or (pass-through) the caller's,
         opened on first use with the caller's token and kept while it is among the most
         recently used."""
-        if upstream.spec.auth != "passthrough":
+        spec = upstream.spec
+        if spec.auth == "service":
             return upstream
         if not caller.credential:
             raise LLMSpellError(
                 ErrorCode.DENIED,
                 f"upstream {upstream.name!r} takes the caller's own token, and this call has "
-                "none (pass-through needs the gateway's JWT auth)",
+                "none (it needs the gateway's JWT auth)",
             )
+        token = caller.credential
+        if spec.auth == "exchange":
+            assert spec.token_exchange is not None
+            exchanger = self._exchangers.get(upstream.name)
+            if exchanger is None:
+                exchanger = self._exchangers[upstream.name] = Exchanger(spec.token_exchange)
+            token = await exchanger.token_for(caller.credential)
         sessions = self._callers.setdefault(upstream.name, OrderedDict())
-        key = hashlib.sha256(caller.credential.encode()).hexdigest()
+        key = hashlib.sha256(token.encode()).hexdigest()
         mine = sessions.get(key)
         if mine is not None:
             sessions.move_to_end(key)
             return mine
-        bearer = {"Authorization": f"Bearer {caller.credential}"}
+        bearer = {"Authorization": f"Bearer {token}"}
         spec = upstream.spec.model_copy(update={"headers": {**upstream.spec.headers, **bearer}})
         mine = sessions[key] = Upstream(spec, fallback=upstream.fallback_peer)
         if len(sessions) > CALLER_SESSIONS:

@@ -4,6 +4,7 @@ headers. The gateway checks HS256 JWTs here (the static-secret path of `[auth.jw
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from llmspell.gateway.auth import JsonWebToken
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from mcpserver.conftest import free_port, gateway, peers, py_peer
+from mcpserver.conftest import HttpPeer, free_port, gateway, peers, py_peer
 
 jwt = JsonWebToken(["HS256"])
 SECRET = "a-test-secret-that-is-long-enough-0123456789"
@@ -66,3 +67,43 @@ headers = {{ Authorization = "{SERVICE}" }}
         assert await whoami(running.url, alice, "shared.whoami") == (False, SERVICE)
         refused, why = await whoami(running.url, None, "mine.whoami")  # an API key: no token
         assert refused and why.startswith("refused:") and "takes the caller's own token" in why
+
+
+async def test_token_exchange(tmp_path: Path) -> None:
+    """`auth = "exchange"`: the upstream gets a token traded for the caller's (RFC 8693) at a
+    real token endpoint, which is asked once per caller token, not once per call."""
+    port, token_port, gateway_port = free_port(), free_port(), free_port()
+    endpoint = HttpPeer(
+        [sys.executable, str(Path(__file__).parent / "token_server.py"), str(token_port)],
+        token_port,
+        {},
+    )
+    config = tmp_path / "llmspell.toml"
+    config.write_text(
+        f"""
+[auth.jwt]
+secret = "{SECRET}"
+[mcpServers.traded]
+url = "http://127.0.0.1:{port}/mcp"
+auth = "exchange"
+token_exchange = {{ url = "http://127.0.0.1:{token_port}/token", client_id = "gateway", client_secret = "${{EXCHANGE_SECRET}}", audience = "upstream" }}
+"""
+    )
+    with (
+        peers(py_peer(port), endpoint),
+        gateway(
+            "--port",
+            str(gateway_port),
+            config=config,
+            cwd=tmp_path,
+            extra_env={"EXCHANGE_SECRET": "s3cret"},
+        ) as running,
+    ):
+        alice = token("alice", running.url)
+        for _ in range(3):
+            seen = await whoami(running.url, alice, "traded.whoami")
+            assert seen == (False, f"Bearer exchanged-{alice[:8]}")
+        async with httpx.AsyncClient() as http:
+            stats = (await http.get(f"http://127.0.0.1:{token_port}/count")).json()
+    assert stats["count"] == 1
+    assert stats["last"]["subject_token"] == alice and stats["last"]["audience"] == "upstream"
