@@ -24,6 +24,7 @@ from .gateway import Gateway
 
 if TYPE_CHECKING:
     from .auth import Authenticator
+from .limits import BodyLimit
 from .logs import AccessLog
 from .metrics import Metrics
 
@@ -49,7 +50,8 @@ def build_app(
     metrics.gauges(gateway.upstreams, lambda: len(getattr(manager, "_server_instances", ())))
     routes: list[BaseRoute] = []
     middleware = [
-        Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc())
+        Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc()),
+        Middleware(BodyLimit, limit=config.http.max_body, skip=(config.http.path,)),
     ]
     if authenticator is not None:
         from .auth import AuthMiddleware

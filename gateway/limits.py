@@ -10,6 +10,7 @@ from collections import OrderedDict
 from aiolimiter import AsyncLimiter
 from llmspell.runtime import Component, ErrorCode, Invocation, LLMSpellError
 from llmspell.runtime.guard import parse_rate
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_IDENTITIES = 10_000
 """Limiters kept at once; the least recently seen identity's is dropped first."""
@@ -45,3 +46,53 @@ class RateLimiter:
                 data={"retry_after": retry},
             )
         await bucket.acquire()
+
+
+class BodyLimit:
+    """Request bodies over `limit` bytes get 413 before the app reads them (by Content-Length,
+    or while streaming when the length is not given). MCP has its own cap in its transport."""
+
+    def __init__(self, app: ASGIApp, limit: int, skip: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.skip = skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.skip:
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        if declared is not None:
+            await self.app(scope, receive, send)  # the server stops reading at the length
+            return
+        # No length given (chunked): read it here, up to the limit, then hand it on whole.
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body"):
+                break
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.responses import JSONResponse
+
+        body = {"error": "payload_too_large", "message": f"the body is over {self.limit} bytes"}
+        await JSONResponse(body, status_code=413)(scope, receive, send)

@@ -175,3 +175,41 @@ async def test_metrics_and_json_logs(tmp_path: Path) -> None:
     assert any(e["request_id"] == "trace-me-42" and e["path"] == "/healthz" for e in access)
     assert all({"ts", "level", "msg", "status", "ms"} <= set(e) for e in access)
     assert all(len(e["request_id"]) >= 8 for e in access)
+
+
+async def test_body_result_and_time_caps(tmp_path: Path) -> None:
+    (tmp_path / "slow.lua").write_text(
+        'Tool.define{name = "nap", handler = function() sleep(3) return "late" end}\n'
+    )
+    config = tmp_path / "llmspell.toml"
+    config.write_text(
+        'scripts = ["slow.lua"]\n[http]\nmax_body = 2000\n'
+        "[limits]\nmax_result_bytes = 300\ncall_timeout = 0.5\n"
+        '[a2a]\ntask_store = "memory"\n'
+    )
+    with gateway(config=config, cwd=tmp_path) as running:
+        base = running.url[: -len("/mcp")]
+        async with httpx.AsyncClient(headers={"A2A-Version": "1.0"}) as http:
+            big = await http.post(f"{base}/a2a/", content=b"x" * 5000)
+
+            async def chunks() -> Any:
+                for _ in range(10):
+                    yield b"y" * 500
+
+            streamed = await http.post(f"{base}/a2a/message:send", content=chunks())
+        async with Client(running.url) as client:
+            small = await client.call_tool(
+                "text-manipulator", {"text": "ab", "operation": "uppercase"}
+            )
+            huge = await client.call_tool(
+                "text-manipulator", {"text": "ab" * 400, "operation": "uppercase"}
+            )
+            started = time.monotonic()
+            late = await client.call_tool("nap", {})
+            waited = time.monotonic() - started
+    assert big.status_code == 413 and big.json()["error"] == "payload_too_large"
+    assert streamed.status_code == 413
+    assert not small.is_error
+    assert huge.is_error and "the limit is 300" in huge.content[0].text  # type: ignore[union-attr]
+    assert late.is_error and "timed out" in late.content[0].text  # type: ignore[union-attr]
+    assert waited < 2.5
