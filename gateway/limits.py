@@ -94,5 +94,6 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.responses import JSONResponse
 
-        body = {"error": "payload_too_large", "message": f"the body is over {self.limit} bytes"}
+        message = f"the body is over {self.limit} bytes"
+        body = {"error": {"code": 413, "status": "RESOURCE_EXHAUSTED", "message": message}}
         await JSONResponse(body, status_code=413)(scope, receive, send)

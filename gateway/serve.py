@@ -76,7 +76,9 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     # Bind first: a taken port fails before anything is announced, and port 0 is resolved
     # (A2A cards need the real address).
     family = socket.AF_INET6 if ":" in http.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, so asyncio sets TCP_NODELAY on accepted connections (Nagle's delay
+    # held kept-alive replies back about 40 ms on the plain asyncio loop).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((http.host, http.port))

@@ -15,6 +15,7 @@ from a2a.server.events import EventQueue
 from a2a.server.tasks import TaskUpdater
 from a2a.types import Message
 from a2a.types import TaskState as TaskState_
+from a2a.utils.errors import InvalidParamsError
 from google.protobuf.json_format import MessageToDict
 from llmspell.runtime import (
     ArtifactUpdate,
@@ -152,7 +153,11 @@ class _TaskEvents:
 
     async def _create(self) -> None:
         if not self._created and self.context.message is not None:
-            await self.queue.enqueue_event(new_task_from_user_message(self.context.message))
+            try:
+                task = new_task_from_user_message(self.context.message)
+            except ValueError as exc:  # not a user's message, or an empty text part
+                raise InvalidParamsError(f"the message cannot start a task: {exc}") from None
+            await self.queue.enqueue_event(task)
         self._created = True
 
     async def start(self) -> None:

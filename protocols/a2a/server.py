@@ -43,8 +43,9 @@ from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_CUR
 from llmspell.runtime import Component, Identity, Runtime, Skill
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import http
 from .executor import ComponentExecutor
 from .identity import ANONYMOUS, IdentityContextBuilder, viewer
 
@@ -194,102 +195,6 @@ class _Endpoint:
     """The SDK's GrpcHandler over `handler`, made on the first gRPC request."""
 
 
-def _content_type(scope: Scope) -> str:
-    for key, value in scope.get("headers", ()):
-        if key == b"content-type":
-            return str(value.decode("latin-1").partition(";")[0].strip().lower())
-    return ""
-
-
-def _unsupported_media(scope: Scope, jsonrpc: bool) -> JSONResponse | None:
-    """A POST whose body says it is not JSON gets ContentTypeNotSupportedError before the body
-    is parsed: JSON-RPC code -32005, or HTTP 415 on HTTP+JSON (an absent type is let through)."""
-    media = _content_type(scope)
-    if scope.get("method") != "POST" or not media:
-        return None
-    if media == "application/json" or media.endswith("+json"):
-        return None
-    message = f"Content-Type {media} is not supported: send application/json"
-    if jsonrpc:
-        error = {"code": -32005, "message": message}
-        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=415)
-    info = {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": "CONTENT_TYPE_NOT_SUPPORTED",
-        "domain": "a2a-protocol.org",
-        "metadata": {},
-    }
-    error = {"code": 415, "status": "INVALID_ARGUMENT", "message": message, "details": [info]}
-    return JSONResponse({"error": error}, status_code=415)
-
-
-async def _media_types(
-    app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, send: Send
-) -> None:
-    """Request bodies must be JSON; HTTP+JSON answers as `application/json`, the binding's
-    media type (spec section 11.1), with the spec's status codes."""
-    refused = _unsupported_media(scope, jsonrpc)
-    if refused is not None:
-        await refused(scope, receive, send)
-        return
-    if jsonrpc:
-        await app(scope, receive, send)
-        return
-
-    await app(scope, receive, _SpecStatus(send))
-
-
-SPEC_HTTP_STATUS = {
-    b"TASK_NOT_CANCELABLE": 409,
-    b"CONTENT_TYPE_NOT_SUPPORTED": 415,
-    b"INVALID_AGENT_RESPONSE": 502,
-}
-"""HTTP statuses of the spec's error table (section 5.4) where the SDK answers 400 or 500."""
-
-
-class _SpecStatus:
-    """Relabels HTTP+JSON responses: `application/json` for the SDK's `application/a2a+json`,
-    and the spec's status for an A2A error (read from its ErrorInfo reason; error bodies are
-    small, so they are held until complete)."""
-
-    def __init__(self, send: Send) -> None:
-        self.send = send
-        self.start: Message | None = None
-        self.body = b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [
-                (k, b"application/json")
-                if k == b"content-type" and v.startswith(b"application/a2a+json")
-                else (k, v)
-                for k, v in message.get("headers", ())
-            ]
-            if message["status"] in (400, 500):
-                self.start = message
-                return
-        elif message["type"] == "http.response.body" and self.start is not None:
-            self.body += message.get("body", b"")
-            if message.get("more_body"):
-                return
-            start, self.start = self.start, None
-            reason = next((r for r in SPEC_HTTP_STATUS if b'"%s"' % r in self.body), None)
-            if reason is not None:
-                start["status"] = SPEC_HTTP_STATUS[reason]
-            await self.send(start)
-            message = {**message, "body": self.body}
-        await self.send(message)
-
-
-def _with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
-    async def add(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *headers]
-        await send(message)
-
-    return add
-
-
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
     """WAL with synchronous=NORMAL: each task event is one commit, and a full fsync per commit
     cost ~30 ms per task here. Commits still survive a killed process; only a power loss can
@@ -370,7 +275,7 @@ class A2AServer:
                     (b"cache-control", f"public, max-age={CARD_MAX_AGE}".encode()),
                     (b"last-modified", formatdate(self._changed_at, usegmt=True).encode()),
                 ]
-                send = _with_headers(send, cache)
+                send = http.with_headers(send, cache)
             await router(scope, receive, send)
 
         return serve
@@ -420,7 +325,7 @@ class A2AServer:
         else:
             endpoint, sub = self._endpoint(None), rest.lstrip("/")
         jsonrpc = sub == "" and scope.get("method") == "POST"
-        await _media_types(endpoint.router, jsonrpc, scope, receive, send)
+        await http.guarded(endpoint.router, jsonrpc, scope, receive, send)
 
     # -- gRPC ------------------------------------------------------------------------------------
 

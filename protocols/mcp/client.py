@@ -423,6 +423,8 @@ class Upstream:
     async def call_tool(self, tool: str, inv: Invocation, *, safe: bool = False) -> Result:
         """Call `tool`; `safe` (idempotent or read-only) allows a retry after a dropped call.
         The server's guard (breaker, rate, concurrency cap) admits it first."""
+        if self.state != "ready" and self.guard.breaker.state != "closed":
+            self._kick.set()  # the breaker refuses for now; the supervisor need not wait too
         async with self.guard.admit(inv):
             return await self._call_tool(tool, inv, safe)
 

@@ -207,7 +207,7 @@ async def test_body_result_and_time_caps(tmp_path: Path) -> None:
             started = time.monotonic()
             late = await client.call_tool("nap", {})
             waited = time.monotonic() - started
-    assert big.status_code == 413 and big.json()["error"] == "payload_too_large"
+    assert big.status_code == 413 and big.json()["error"]["code"] == 413
     assert streamed.status_code == 413
     assert not small.is_error
     assert huge.is_error and "the limit is 300" in huge.content[0].text  # type: ignore[union-attr]
