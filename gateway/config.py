@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from llmspell.runtime.guard import checked_rate
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.client import ServerSpec
@@ -43,17 +44,8 @@ class LimitsConfig(_Section):
     memory_mb: int = Field(default=256, gt=0)
     call_timeout: float = Field(default=0, ge=0)
     """Seconds any call may take when its caller gives no deadline; 0: none."""
-    rate: str | None = None
+    rate: Annotated[str | None, AfterValidator(checked_rate)] = None
     """Calls per identity, e.g. "100/minute" or "10/second"; more are refused (retry later)."""
-
-    @field_validator("rate")
-    @classmethod
-    def _rate(cls, value: str | None) -> str | None:
-        if value is not None:
-            from llmspell.runtime.guard import parse_rate
-
-            parse_rate(value)
-        return value
 
     max_result_bytes: int = Field(default=0, ge=0)
     """A bigger result is refused with a clear error; 0: no cap."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from aiolimiter import AsyncLimiter
+from llmspell.protocols.a2a.http import replay
 from llmspell.runtime import Component, ErrorCode, Invocation, LLMSpellError
 from llmspell.runtime.guard import parse_rate
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 MAX_IDENTITIES = 10_000
 """Limiters kept at once; the least recently seen identity's is dropped first."""
@@ -80,16 +81,7 @@ class BodyLimit:
                 return
             if not message.get("more_body"):
                 break
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.responses import JSONResponse

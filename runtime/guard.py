@@ -30,6 +30,13 @@ def parse_rate(text: str) -> tuple[float, float]:
     return float(calls), float(count or 1) * PERIODS[unit]
 
 
+def checked_rate(value: str | None) -> str | None:
+    """For config models: a rate that `parse_rate` reads, or None."""
+    if value is not None:
+        parse_rate(value)
+    return value
+
+
 BreakerState = Literal["closed", "open", "half_open"]
 FAILURES = frozenset({ErrorCode.UNAVAILABLE, ErrorCode.TIMEOUT})
 """What counts against an upstream: it could not be reached or did not answer in time. A tool

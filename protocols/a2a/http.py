@@ -56,7 +56,7 @@ async def guarded(app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, s
         if problem is not None:
             await _bad_body(problem, jsonrpc)(scope, receive, send)
             return
-        receive = _replay(body, receive)
+        receive = replay(body, receive)
     await app(scope, receive, send if jsonrpc else _SpecStatus(send))
 
 
@@ -102,7 +102,8 @@ async def _read(receive: Receive) -> bytes | None:
             return bytes(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app a body already read, then the rest of the messages."""
     delivered = False
 
     async def replay() -> Message:

@@ -19,14 +19,14 @@ import os
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import anyio
 import httpx2
 import mcp_types as types
 from llmspell.runtime import ErrorCode, Invocation, LLMSpellError, Result
-from llmspell.runtime.guard import Guard, GuardSettings, parse_rate
+from llmspell.runtime.guard import Guard, GuardSettings, checked_rate, parse_rate
 from llmspell.runtime.invocation import current
 from llmspell.runtime.peer import Feature, Peer
 from mcp.client.client import Client
@@ -35,7 +35,14 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from . import translate
 from .credentials import TokenExchange
@@ -84,7 +91,7 @@ class ServerSpec(BaseModel):
     connect_timeout: float = Field(default=10.0, gt=0)
     ping_interval: float = Field(default=15.0, ge=0, description="0: no health pings")
     disabled: bool = False
-    rate: str | None = None
+    rate: Annotated[str | None, AfterValidator(checked_rate)] = None
     """Calls per period sent to this server, e.g. "50/second"; more wait their turn."""
     max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
     breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
@@ -94,13 +101,6 @@ class ServerSpec(BaseModel):
     calls go over a session of its own that carries the caller's bearer token. exchange: the
     same, with a token traded for the caller's (RFC 8693) at `token_exchange.url`."""
     token_exchange: TokenExchange | None = None
-
-    @field_validator("rate")
-    @classmethod
-    def _rate(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_rate(value)
-        return value
 
     @model_validator(mode="after")
     def _exchange(self) -> ServerSpec:
