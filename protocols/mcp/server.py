@@ -67,6 +67,12 @@ class McpServer:
                 on_completion=self._complete,
                 on_set_logging_level=self._set_level,
             )
+        if runtime.pipeline.tracer is None:
+            # The SDK opens a span per request even with no tracer provider installed (a no-op
+            # span, but about 5% of a small tools/call): only when the gateway traces.
+            self.server.middleware = [
+                m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
+            ]
         runtime.catalog.on_change(lambda change: self._broadcast("tools"))
         runtime.prompts.on_change(lambda: self._broadcast("prompts"))
         runtime.resources.on_change(lambda: self._broadcast("resources"))
