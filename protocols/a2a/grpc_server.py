@@ -2,6 +2,9 @@
 
 A request's `tenant` names the component, as its card's gRPC interface says; no tenant is the
 gateway itself. The SDK's GrpcHandler does the wire work; this only picks which one.
+
+Every import of grpc and of the A2A SDK is inside a function: `available()` is asked at
+start-up, and importing the SDK there cost MCP clients about 300 ms of readiness.
 """
 
 from __future__ import annotations
@@ -9,8 +12,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-
-from .identity import ANONYMOUS, IdentityUser, viewer
 
 UNARY = (
     "SendMessage",
@@ -62,6 +63,8 @@ class TenantRouter:
     async def handler(self, request: Any, context: Any) -> Any:
         import grpc
         from a2a.utils.constants import PROTOCOL_VERSION_CURRENT
+
+        from .identity import ANONYMOUS, viewer
 
         metadata = {
             k.lower(): v.decode() if isinstance(v, bytes) else v
@@ -126,6 +129,8 @@ def spec_handler(request_handler: Any) -> Any:
         GrpcHandler,
     )
     from a2a.utils.errors import A2A_ERROR_REASONS
+
+    from .identity import IdentityUser, viewer
 
     unimplemented = (
         types.UnsupportedOperationError,
