@@ -133,7 +133,15 @@ def _resource_metadata(
         scopes_supported=config.auth.required_scopes or None,
         resource_name=config.name,
     )
-    return str(build_resource_metadata_url(AnyHttpUrl(resource))), list(routes)
+    path_suffixed = routes[0]
+    assert isinstance(path_suffixed, Route)
+    # RFC 9728 section 3.1 puts it under the resource's path (`.../oauth-protected-resource/mcp`);
+    # clients that look at the root find the same document there.
+    root = Route(ROOT_METADATA, path_suffixed.endpoint, methods=["GET", "OPTIONS"])
+    return str(build_resource_metadata_url(AnyHttpUrl(resource))), [*routes, root]
+
+
+ROOT_METADATA = "/.well-known/oauth-protected-resource"
 
 
 class _LazyA2A:

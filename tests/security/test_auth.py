@@ -178,6 +178,7 @@ def test_every_bad_credential_is_refused_with_its_reason(
 
 def test_metadata_and_public_paths(secured: RunningGateway) -> None:
     doc = httpx.get(f"{base(secured)}/.well-known/oauth-protected-resource/mcp").json()
+    assert httpx.get(f"{base(secured)}/.well-known/oauth-protected-resource").json() == doc
     assert doc["resource"] == secured.url
     assert doc["authorization_servers"] == [f"{ISSUER}/"] or doc["authorization_servers"] == [
         ISSUER
