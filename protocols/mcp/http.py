@@ -93,29 +93,37 @@ class _Guard:
         if scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        headers = Headers(scope=scope)
+        raw_media = headers.get("content-type", "")
+        media = raw_media.partition(";")[0].strip().lower()
         if media != "application/json":
             message = "Unsupported Media Type: Content-Type must be application/json"
             await _error(send, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, message)
             return
-        scope = _plain_json(scope)
-        request = Request(scope)
-        refused = await self.security.validate_request(request, is_post=True)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
+        if raw_media != "application/json":
+            scope = _plain_json(scope)
         body = await _read_body(scope, receive, self.max_body)
+        refusal = None
         if body is None:
             message = f"Request body too large: the limit is {self.max_body} bytes"
-            await _error(send, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
-            return
-        version = request.headers.get("mcp-protocol-version")
-        if body.complete and (version is None or version in HANDSHAKE_PROTOCOL_VERSIONS):
-            problem = _envelope_problem(body.data)
-            if problem is not None:
-                await _error(send, HTTPStatus.BAD_REQUEST, problem[1], problem[0])
+            refusal = (None, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
+        else:
+            version = headers.get("mcp-protocol-version")
+            if body.complete and (version is None or version in HANDSHAKE_PROTOCOL_VERSIONS):
+                problem = _envelope_problem(body.data)
+                if problem is not None:
+                    refusal = (problem[0], HTTPStatus.BAD_REQUEST, problem[1])
+        if refusal is not None:
+            # Host/Origin first, as the SDK orders them; a good request leaves that check to
+            # the SDK alone (run here too, it cost about 10% of a small tools/call).
+            refused = await self.security.validate_request(Request(scope), is_post=True)
+            if refused is not None:
+                await refused(scope, receive, send)
                 return
+            rid, status, message = refusal
+            await _error(send, status, message, rid)
+            return
+        assert body is not None
         await self.app(scope, body.replay(receive), send)
 
 
@@ -178,6 +186,13 @@ def _envelope_problem(body: bytes) -> tuple[Any, str] | None:
     valid = isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool))
     if "method" in decoded and "id" in decoded and not valid:
         return None, "Invalid Request: id must be a string or an integer"
+    params = decoded.get("params")
+    if (
+        decoded.get("jsonrpc") == "2.0"
+        and isinstance(decoded.get("method"), str)
+        and (params is None or isinstance(params, dict))
+    ):
+        return None  # a well-formed request: the SDK validates it; no second model pass
     try:
         jsonrpc_message_adapter.validate_python(decoded, by_name=False)
     except ValidationError as exc:
