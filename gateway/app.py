@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .config import GatewayConfig
 from .gateway import Gateway
-
-if TYPE_CHECKING:
-    from .auth import Authenticator
 from .limits import BodyLimit
 from .logs import AccessLog
 from .metrics import Metrics
+
+if TYPE_CHECKING:
+    from .auth import Authenticator
 
 
 def build_app(
@@ -91,7 +91,7 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with manager.run():
-            if a2a is not None and a2a.grpc is not None:
+            if a2a is not None and a2a.grpc:
                 # In the background: MCP clients need not wait for the A2A SDK; A2A requests
                 # wait for it (and for gRPC), so every card lists what is served.
                 a2a.warm_up()
@@ -100,6 +100,8 @@ def build_app(
             finally:
                 if a2a is not None:
                     await a2a.aclose()
+                if authenticator is not None:
+                    await authenticator.aclose()  # its JWKS client
 
     return Starlette(
         routes=[
@@ -163,16 +165,14 @@ class _LazyA2A:
         self._warm: asyncio.Task[ASGIApp] | None = None
         self.grpc = self._grpc_wanted()
 
-    def _grpc_wanted(self) -> bool | None:
-        """True: serve gRPC; None: not configured, or "auto" without the extra."""
+    def _grpc_wanted(self) -> bool:
+        """Configured on, or "auto" with the extra installed."""
         setting = self.gateway.config.a2a.grpc
-        if setting is False:
-            return None
         if setting == "auto":
             from llmspell.protocols.a2a.grpc_server import available
 
-            return True if available() else None
-        return True
+            return available()
+        return setting
 
     def warm_up(self) -> None:
         self._warm = asyncio.create_task(self.ready())

@@ -138,10 +138,6 @@ class Authenticator:
     api_keys: list[ApiKey] = field(default_factory=list)
     required_scopes: frozenset[str] = frozenset()
 
-    @property
-    def enabled(self) -> bool:
-        return self.jwt is not None or bool(self.api_keys)
-
     async def authenticate(self, headers: Mapping[str, str]) -> tuple[Identity, AccessToken]:
         """`headers` with lower-case names; raises AuthFailure."""
         authorization = headers.get("authorization", "")

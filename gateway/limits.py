@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from aiolimiter import AsyncLimiter
-from llmspell.protocols.a2a.http import replay
+from llmspell.protocols.a2a.http import read_body, replay
 from llmspell.runtime import Component, ErrorCode, Invocation, LLMSpellError
 from llmspell.runtime.guard import parse_rate
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -23,7 +23,6 @@ class RateLimiter:
     def __init__(self, rate: str) -> None:
         self.calls, self.period = parse_rate(rate)
         self._buckets: OrderedDict[str, AsyncLimiter] = OrderedDict()
-        self.refused = 0
 
     def _bucket(self, subject: str) -> AsyncLimiter:
         bucket = self._buckets.get(subject)
@@ -38,7 +37,6 @@ class RateLimiter:
     async def __call__(self, inv: Invocation, component: Component) -> None:
         bucket = self._bucket(inv.caller.subject)
         if not bucket.has_capacity():
-            self.refused += 1
             retry = self.period / self.calls
             raise LLMSpellError(
                 ErrorCode.RATE_LIMITED,
@@ -70,18 +68,13 @@ class BodyLimit:
             await self.app(scope, receive, send)  # the server stops reading at the length
             return
         # No length given (chunked): read it here, up to the limit, then hand it on whole.
-        body = bytearray()
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            body += message.get("body", b"")
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            if not message.get("more_body"):
-                break
-        await self.app(scope, replay(bytes(body), receive), send)
+        body = await read_body(receive, self.limit)
+        if body is None:
+            return  # the client went away
+        if len(body) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        await self.app(scope, replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.responses import JSONResponse

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from .config import GatewayConfig
 from .gateway import Gateway
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
 
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
@@ -23,6 +21,7 @@ class ServeOptions:
 
 async def serve(config: GatewayConfig, options: ServeOptions) -> None:
     from llmspell.protocols.mcp import McpServer
+    from llmspell.protocols.mcp.http import LOOPBACK
 
     import llmspell
 

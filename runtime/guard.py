@@ -104,7 +104,6 @@ class CircuitBreaker:
 class Guard:
     def __init__(self, name: str, settings: GuardSettings) -> None:
         self.name = name
-        self.settings = settings
         self.limiter = AsyncLimiter(*settings.rate) if settings.rate else None
         self.slots = (
             asyncio.Semaphore(settings.max_concurrency) if settings.max_concurrency else None

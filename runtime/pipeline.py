@@ -81,7 +81,7 @@ class Pipeline:
 
     async def invoke(self, inv: Invocation) -> Result:
         component = self.catalog.get(inv.name)
-        if self.policy is not None and not self.policy.allows(inv.caller, component):
+        if not self.allows(inv.caller, component):
             raise LLMSpellError(
                 ErrorCode.DENIED,
                 f"{inv.caller.subject} may not call {component.kind} {component.name!r}",

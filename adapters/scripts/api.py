@@ -953,8 +953,7 @@ def _file_part(item: dict[str, Any], what: str) -> RuntimePart:
         raw = raw.encode("utf-8")
     _need(isinstance(raw, bytes), f"{what}: a file part has bytes or url")
     assert isinstance(raw, bytes)
-    data = raw
-    return BlobPart(data, media or "application/octet-stream", name)
+    return BlobPart(raw, media or "application/octet-stream", name)
 
 
 def _message_parts(arguments: dict[str, Any]) -> list[RuntimePart]:

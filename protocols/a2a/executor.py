@@ -146,9 +146,7 @@ class _TaskEvents:
         self._created = context.current_task is not None
         self.ended = False
 
-    def _message(self, parts: list[RuntimePart]) -> Message | None:
-        if not parts:
-            return None
+    def _message(self, parts: list[RuntimePart]) -> Message:
         return self.updater.new_agent_message([translate.to_part(p) for p in parts])
 
     async def _create(self) -> None:
@@ -169,7 +167,7 @@ class _TaskEvents:
 
     async def send(self, update: TaskUpdate) -> None:
         if isinstance(update, Reply):
-            message = self.updater.new_agent_message([translate.to_part(p) for p in update.parts])
+            message = self._message(update.parts)
             message.ClearField("task_id")  # no task is created: the reply is the whole answer
             await self.queue.enqueue_event(message)
             self.ended = True
@@ -184,6 +182,7 @@ class _TaskEvents:
                 last_chunk=update.last_chunk or None,
             )
             return
-        await self.updater.update_status(_STATES[update.state], message=self._message(update.parts))
+        status = self._message(update.parts) if update.parts else None
+        await self.updater.update_status(_STATES[update.state], message=status)
         if update.state != "working":
             self.ended = True

@@ -74,8 +74,10 @@ class TenantRouter:
         if self._authenticator is not None:
             try:
                 identity, _ = await self._authenticator.authenticate(metadata)
-            except Exception as exc:  # AuthFailure: the gateway's, not importable from here
-                status = getattr(exc, "status", 401)
+            except Exception as exc:
+                status = getattr(exc, "status", None)  # the gateway's AuthFailure carries one
+                if status is None:
+                    raise
                 code = (
                     grpc.StatusCode.PERMISSION_DENIED
                     if status == 403
@@ -148,6 +150,7 @@ def spec_handler(request_handler: Any) -> Any:
                 reason = A2A_ERROR_REASONS.get(type(error), "UNKNOWN_ERROR")
                 message = getattr(error, "message", None) or str(error)
                 await abort(context, grpc.StatusCode.UNIMPLEMENTED, reason, message)
+                return
             await super().abort_context(error, context)
 
     return SpecGrpcHandler(request_handler, context_builder=Builder())

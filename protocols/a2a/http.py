@@ -28,17 +28,7 @@ def _unsupported_media(scope: Scope, jsonrpc: bool) -> JSONResponse | None:
     if media == "application/json" or media.endswith("+json"):
         return None
     message = f"Content-Type {media} is not supported: send application/json"
-    if jsonrpc:
-        error = {"code": -32005, "message": message}
-        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, status_code=415)
-    info = {
-        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": "CONTENT_TYPE_NOT_SUPPORTED",
-        "domain": "a2a-protocol.org",
-        "metadata": {},
-    }
-    error = {"code": 415, "status": "INVALID_ARGUMENT", "message": message, "details": [info]}
-    return JSONResponse({"error": error}, status_code=415)
+    return _refusal(jsonrpc, -32005, 415, "CONTENT_TYPE_NOT_SUPPORTED", message, rpc_status=415)
 
 
 async def guarded(app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, send: Send) -> None:
@@ -49,7 +39,7 @@ async def guarded(app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, s
         await refused(scope, receive, send)
         return
     if scope.get("method") in ("POST", "PUT", "PATCH"):
-        body = await _read(receive)
+        body = await read_body(receive)
         if body is None:
             return  # the client went away
         problem = malformed(body)
@@ -90,15 +80,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-async def _read(receive: Receive) -> bytes | None:
-    """The whole body (its size is capped by the gateway before it gets here)."""
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The whole body, or None when the client went away first. With a `limit`, reading stops
+    as soon as the body is over it (the bytes returned are then longer than `limit`)."""
     chunks = bytearray()
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return None
         chunks += message.get("body", b"")
-        if not message.get("more_body"):
+        if not message.get("more_body") or (limit is not None and len(chunks) > limit):
             return bytes(chunks)
 
 
@@ -119,16 +110,26 @@ def replay(body: bytes, receive: Receive) -> Receive:
 def _bad_body(problem: str, jsonrpc: bool) -> JSONResponse:
     """JSON-RPC's parse error, or HTTP+JSON's 400 INVALID_ARGUMENT with ErrorInfo."""
     if jsonrpc:
-        error = {"code": -32700, "message": f"Parse error: {problem}"}
-        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error})
+        problem = f"Parse error: {problem}"
+    return _refusal(jsonrpc, -32700, 400, "INVALID_REQUEST", problem, rpc_status=200)
+
+
+def _refusal(
+    jsonrpc: bool, code: int, status: int, reason: str, message: str, *, rpc_status: int
+) -> JSONResponse:
+    """A request refused before the SDK saw it: a JSON-RPC error (`code`, HTTP `rpc_status`),
+    or the HTTP+JSON error (AIP-193, HTTP `status`) with the A2A ErrorInfo `reason`."""
+    if jsonrpc:
+        error: dict[str, Any] = {"code": code, "message": message}
+        return JSONResponse({"jsonrpc": "2.0", "id": None, "error": error}, rpc_status)
     info = {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-        "reason": "INVALID_REQUEST",
+        "reason": reason,
         "domain": "a2a-protocol.org",
         "metadata": {},
     }
-    error = {"code": 400, "status": "INVALID_ARGUMENT", "message": problem, "details": [info]}
-    return JSONResponse({"error": error}, status_code=400)
+    error = {"code": status, "status": "INVALID_ARGUMENT", "message": message, "details": [info]}
+    return JSONResponse({"error": error}, status_code=status)
 
 
 SPEC_HTTP_STATUS = {

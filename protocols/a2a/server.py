@@ -186,9 +186,8 @@ def gateway_card(
 
 @dataclass(slots=True)
 class _Endpoint:
-    """One agent endpoint: its card, the SDK request handler, and its HTTP routes."""
+    """One agent endpoint: the SDK request handler and its HTTP routes."""
 
-    card: AgentCard
     handler: RequestHandler
     router: Router
     grpc: Any = field(default=None)
@@ -280,6 +279,11 @@ class A2AServer:
 
         return serve
 
+    def _reachable(self, name: str) -> bool:
+        """A component this request's caller may see (the policy hides the rest)."""
+        component = self.runtime.catalog.find(name)
+        return component is not None and self.runtime.pipeline.allows(viewer.get(), component)
+
     def _endpoint(self, name: str | None) -> _Endpoint:
         key = name or ""
         endpoint = self._endpoints.get(key)
@@ -307,7 +311,7 @@ class A2AServer:
                     *create_rest_routes(handler, context_builder=builder),
                 ]
             )
-            endpoint = self._endpoints[key] = _Endpoint(agent_card, handler, router)
+            endpoint = self._endpoints[key] = _Endpoint(handler, router)
         return endpoint
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -317,7 +321,7 @@ class A2AServer:
         rest = path[len(root) :] if path.startswith(root) else path
         first, _, sub = rest.lstrip("/").partition("/")
         if first and first in self.runtime.catalog:
-            if not self.runtime.pipeline.allows(viewer.get(), self.runtime.catalog.get(first)):
+            if not self._reachable(first):
                 await JSONResponse({"error": f"no agent {first!r} here"}, 404)(scope, receive, send)
                 return
             scope = {**scope, "root_path": f"{root}/{first}", "path": path}
@@ -340,10 +344,7 @@ class A2AServer:
         return self.grpc_target
 
     def _grpc_handler(self, tenant: str) -> Any:
-        if tenant and (
-            tenant not in self.runtime.catalog
-            or not self.runtime.pipeline.allows(viewer.get(), self.runtime.catalog.get(tenant))
-        ):
+        if tenant and not self._reachable(tenant):
             return None
         endpoint = self._endpoint(tenant or None)
         if endpoint.grpc is None:

@@ -210,9 +210,8 @@ class Upstream:
         """Sessions opened so far: 1 unless the upstream was lost and reconnected."""
         self._on_listing = on_listing
         self._on_resource_updated = on_resource_updated
-        self._fallback = fallback
+        self.fallback = fallback
         """Answers server requests when no downstream caller can (a script's handlers)."""
-        self.fallback_peer = fallback
         self._client: Client | None = None
         self._generation = 0
         self._lost: asyncio.Event = asyncio.Event()
@@ -529,8 +528,8 @@ class Upstream:
         for c in candidates:
             if c is not None and c.peer is not None and c.peer.supports(feature):
                 return c.peer
-        if self._fallback is not None and self._fallback.supports(feature):
-            return self._fallback
+        if self.fallback is not None and self.fallback.supports(feature):
+            return self.fallback
         return None
 
     async def _sample(

@@ -34,6 +34,7 @@ from llmspell.runtime.invocation import Identity
 from llmspell.runtime.peer import Peer
 
 from . import translate
+from .background import spawn
 from .client import ServerSpec, SpecError, Upstream, parse_spec
 from .credentials import Exchanger
 
@@ -53,13 +54,6 @@ class _Offered:
 
 CALLER_SESSIONS = 64
 """Per-caller sessions kept per pass-through server; the least recently used one is closed."""
-_closing: set[asyncio.Task[None]] = set()
-
-
-def _spawn_close(upstream: Upstream) -> None:
-    task = asyncio.get_running_loop().create_task(upstream.aclose())
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
 
 
 class Federation:
@@ -140,10 +134,10 @@ class Federation:
             return mine
         bearer = {"Authorization": f"Bearer {token}"}
         spec = upstream.spec.model_copy(update={"headers": {**upstream.spec.headers, **bearer}})
-        mine = sessions[key] = Upstream(spec, fallback=upstream.fallback_peer)
+        mine = sessions[key] = Upstream(spec, fallback=upstream.fallback)
         if len(sessions) > CALLER_SESSIONS:
             _, oldest = sessions.popitem(last=False)
-            _spawn_close(oldest)
+            spawn(oldest.aclose())
         await mine.start(spec.connect_timeout)
         return mine
 

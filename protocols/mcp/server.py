@@ -24,6 +24,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from . import translate
+from .background import spawn
 from .peer import McpPeer
 
 logger = logging.getLogger(__name__)
@@ -102,12 +103,12 @@ class McpServer:
                 coro = conn.send_prompt_list_changed()
             else:
                 coro = conn.send_resource_list_changed()
-            _spawn(coro)
+            spawn(coro)
 
     def _resource_updated(self, uri: str) -> None:
         for conn in list(self._connections.values()):
             if uri in conn.state.get("subscriptions", ()):
-                _spawn(conn.send_resource_updated(uri))
+                spawn(conn.send_resource_updated(uri))
 
     async def _set_level(self, ctx: Ctx, params: types.SetLevelRequestParams) -> types.EmptyResult:
         self._connection(ctx).state["log_level"] = params.level
@@ -124,10 +125,6 @@ class McpServer:
         return types.EmptyResult()
 
     # -- tools ----------------------------------------------------------------------------------
-
-    def sessions(self) -> int:
-        """MCP sessions connected now (handshake-era ones; 2026-07-28 requests have none)."""
-        return len(self._connections)
 
     async def _list_tools(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -273,17 +270,3 @@ def _caller(ctx: Ctx) -> Identity:
 def _subject(ctx: Ctx) -> str:
     params = ctx.session.client_params
     return f"mcp:{params.client_info.name}" if params is not None else "mcp"
-
-
-_background: set[asyncio.Task[Any]] = set()
-
-
-def _spawn(coro: Any) -> None:
-    """Notifications are advisory and must not block the change that caused them."""
-    try:
-        task = asyncio.get_running_loop().create_task(coro)
-    except RuntimeError:
-        coro.close()  # no loop: nobody is connected to tell
-        return
-    _background.add(task)
-    task.add_done_callback(_background.discard)
