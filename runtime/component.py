@@ -10,7 +10,9 @@ if TYPE_CHECKING:
     from .content import Result
     from .invocation import Invocation
 
-Kind = Literal["tool", "agent", "workflow"]
+Kind = Literal["tool", "agent", "workflow", "prompt", "resource"]
+"""Catalog components are tools, agents and workflows; prompts and resources take the kinds
+`prompt` and `resource` only to pass the pipeline's gate (policy, limits, metrics)."""
 Handler = Callable[["Invocation"], Awaitable["Result"]]
 
 EMPTY_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}

@@ -40,9 +40,6 @@ class EventBus:
         self._match_cache.clear()
         return self._subs.pop(sub_id, None) is not None
 
-    def has_subscribers(self, topic: str) -> bool:
-        return bool(self._subs) and bool(self._matching(topic))
-
     async def publish(self, topic: str, data: Any = None) -> int:
         """Deliver to every matching subscriber in subscription order; returns how many got it.
 

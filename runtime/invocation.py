@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,12 +36,25 @@ class CancelToken:
     a call that never polls, while `cancelled` lets cooperative code (scripts) check and wind down.
     """
 
-    __slots__ = ("_reason", "_tasks", "cancelled")
+    __slots__ = ("__weakref__", "_children", "_reason", "_tasks", "cancelled")
 
     def __init__(self) -> None:
         self.cancelled = False
         self._reason: str | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._children: weakref.WeakSet[CancelToken] | None = None
+
+    def child(self) -> CancelToken:
+        """A token cancelled with this one (not the reverse): a nested call stops when the call
+        that made it is cancelled. Held weakly, so finished children cost the parent nothing."""
+        token = CancelToken()
+        if self.cancelled:
+            token.cancel(self._reason)
+        else:
+            if self._children is None:
+                self._children = weakref.WeakSet()
+            self._children.add(token)
+        return token
 
     @property
     def reason(self) -> str | None:
@@ -63,6 +77,9 @@ class CancelToken:
         self._reason = reason
         for task in self._tasks:
             task.cancel(reason)
+        if self._children is not None:
+            for token in list(self._children):
+                token.cancel(reason)
 
 
 @dataclass(slots=True)
@@ -94,6 +111,34 @@ class Invocation:
         deadline = time.monotonic() + timeout if timeout is not None else None
         return cls(name, dict(arguments or {}), deadline=deadline, **kwargs)
 
+    def child(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Invocation:
+        """A call this call makes (a script's Tool.execute, an agent's tool call, a hook's call,
+        a workflow step): the same caller and peer, a deadline no later than this one's, and a
+        cancel token linked to this one's; `timeout` may only shorten the deadline. The trace
+        context is OpenTelemetry's context variable, which the child's code runs under anyway.
+        Progress, task updates and metadata are not inherited: the parent's code decides what
+        its own caller hears of a nested call."""
+        deadline = self.deadline
+        if timeout is not None:
+            mine = time.monotonic() + timeout
+            deadline = mine if deadline is None else min(deadline, mine)
+        return Invocation(
+            name,
+            dict(arguments or {}),
+            caller=self.caller,
+            deadline=deadline,
+            cancel=self.cancel.child(),
+            peer=self.peer,
+            **kwargs,
+        )
+
     def remaining(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.monotonic()
 
@@ -102,6 +147,21 @@ class Invocation:
     ) -> None:
         if self.progress is not None:
             await self.progress(progress, total, message)
+
+
+def nested(
+    name: str,
+    arguments: dict[str, Any] | None = None,
+    *,
+    timeout: float | None = None,
+    **kwargs: Any,
+) -> Invocation:
+    """The invocation for a call made from running code: a child of the call in progress when
+    there is one (see `Invocation.child`), else a top-level call as the local user."""
+    parent = current.get()
+    if parent is None:
+        return Invocation.create(name, arguments, timeout=timeout, **kwargs)
+    return parent.child(name, arguments, timeout=timeout, **kwargs)
 
 
 current: ContextVar[Invocation | None] = ContextVar("llmspell_invocation", default=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from .catalog import Catalog, CatalogChange
 from .component import Component
@@ -30,6 +30,9 @@ class Policy(Protocol):
     def allows(self, caller: Identity, component: Component) -> bool: ...
 
 
+T = TypeVar("T")
+Call = Callable[[Invocation], Awaitable[T]]
+"""What a gated call runs once admitted: a component's handler, a prompt's render..."""
 Limiter = Callable[[Invocation, Component], Awaitable[None]]
 """Admits a call or raises LLMSpellError(RATE_LIMITED)."""
 Observer = Callable[[Component, Invocation, float, str], None]
@@ -81,6 +84,18 @@ class Pipeline:
 
     async def invoke(self, inv: Invocation) -> Result:
         component = self.catalog.get(inv.name)
+        result: Result = await self._run(component, inv, component.handler, validate=True)
+        return result
+
+    async def gate(self, component: Component, inv: Invocation, call: Call[T]) -> T:
+        """The same gate for what is served but is not a catalog component (a prompt rendered,
+        a resource read): policy, limits, hooks at its kind's points, deadline and cancellation,
+        observers (metrics) and events. `component` names it for policy and metrics."""
+        return await self._run(component, inv, call, validate=False)
+
+    async def _run(
+        self, component: Component, inv: Invocation, call: Call[T], *, validate: bool
+    ) -> T:
         if not self.allows(inv.caller, component):
             raise LLMSpellError(
                 ErrorCode.DENIED,
@@ -88,13 +103,14 @@ class Pipeline:
             )
         if self.limiter is not None:
             await self.limiter(inv, component)
-        self._schema(component).check(component.name, inv.arguments)
+        if validate:
+            self._schema(component).check(component.name, inv.arguments)
         if inv.deadline is None and self.default_timeout:
             inv.deadline = time.monotonic() + self.default_timeout
 
         before = self.hooks.for_point(f"before_{component.kind}", component.name)
         if before:
-            await self._run_before(before, component, inv)
+            await self._run_before(before, component, inv, validate)
 
         publishing = bool(self.events)
         if publishing:
@@ -102,10 +118,10 @@ class Pipeline:
         started = time.perf_counter()
         try:
             if self.tracer is None:
-                result = await self._call(component, inv)
+                result = await self._call(component, inv, call)
             else:
-                result = await self._traced(component, inv)
-            if self.max_result_bytes is not None:
+                result = await self._traced(component, inv, call)
+            if self.max_result_bytes is not None and isinstance(result, Result):
                 _check_size(component, result, self.max_result_bytes)
         except LLMSpellError as exc:
             for observe in self.observers:
@@ -115,21 +131,21 @@ class Pipeline:
                     "call.failed", self._event(component, inv, started, error=exc.to_dict())
                 )
             raise
+        failed = isinstance(result, Result) and result.is_error
         for observe in self.observers:
-            observe(
-                component, inv, time.perf_counter() - started, "error" if result.is_error else "ok"
-            )
+            observe(component, inv, time.perf_counter() - started, "error" if failed else "ok")
 
-        after = self.hooks.for_point(f"after_{component.kind}", component.name)
-        if after:
-            result = await self._run_after(after, component, inv, result)
+        if isinstance(result, Result):
+            after = self.hooks.for_point(f"after_{component.kind}", component.name)
+            if after:
+                result = cast(T, await self._run_after(after, component, inv, result))
         if publishing:
             await self.events.publish(
-                "call.finished", self._event(component, inv, started, is_error=result.is_error)
+                "call.finished", self._event(component, inv, started, is_error=failed)
             )
         return result
 
-    async def _traced(self, component: Component, inv: Invocation) -> Result:
+    async def _traced(self, component: Component, inv: Invocation, call: Call[T]) -> T:
         attributes = {
             "llmspell.component": component.name,
             "llmspell.kind": component.kind,
@@ -138,12 +154,12 @@ class Pipeline:
         with self.tracer.start_as_current_span(
             f"{component.kind} {component.name}", attributes=attributes
         ) as span:
-            result = await self._call(component, inv)
-            if result.is_error:
+            result = await self._call(component, inv, call)
+            if isinstance(result, Result) and result.is_error:
                 span.set_attribute("error.type", "tool_error")
             return result
 
-    async def _call(self, component: Component, inv: Invocation) -> Result:
+    async def _call(self, component: Component, inv: Invocation, call: Call[T]) -> T:
         task = asyncio.current_task()
         assert task is not None
         token = inv.cancel
@@ -151,9 +167,9 @@ class Pipeline:
         entered = current.set(inv)
         try:
             if inv.deadline is None:
-                return await component.handler(inv)
+                return await call(inv)
             async with asyncio.timeout_at(inv.deadline):
-                return await component.handler(inv)
+                return await call(inv)
         except LLMSpellError as exc:
             if exc.code in _SCRIPT_FAILURES:  # a script handler failed: say which component
                 raise LLMSpellError(
@@ -184,16 +200,19 @@ class Pipeline:
             current.reset(entered)
             token.unbind(task)
 
-    async def _run_before(self, hooks: list[Any], component: Component, inv: Invocation) -> None:
+    async def _run_before(
+        self, hooks: list[Any], component: Component, inv: Invocation, validate: bool
+    ) -> None:
         for hook in hooks:
             ctx = self._hook_context(hook.point, component, inv)
-            outcome = await self._run_hook(hook, ctx)
+            outcome = await self._run_hook(hook, ctx, inv)
             if outcome is None:
                 continue
             action, payload = outcome
             if action == "modify" and isinstance(payload.get("arguments"), dict):
                 inv.arguments = payload["arguments"]
-                self._schema(component).check(component.name, inv.arguments)
+                if validate:
+                    self._schema(component).check(component.name, inv.arguments)
             elif action == "cancel":
                 raise LLMSpellError(
                     ErrorCode.CANCELLED,
@@ -208,7 +227,7 @@ class Pipeline:
         for hook in hooks:
             ctx = self._hook_context(hook.point, component, inv)
             ctx["result"] = result.to_plain()
-            outcome = await self._run_hook(hook, ctx)
+            outcome = await self._run_hook(hook, ctx, inv)
             if outcome is None:
                 continue
             action, payload = outcome
@@ -224,7 +243,11 @@ class Pipeline:
         return result
 
     @staticmethod
-    async def _run_hook(hook: Any, ctx: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    async def _run_hook(
+        hook: Any, ctx: dict[str, Any], inv: Invocation
+    ) -> tuple[str, dict[str, Any]] | None:
+        """A hook runs as part of the call it intercepts: what it calls is a child of `inv`."""
+        entered = current.set(inv)
         try:
             out = await hook.fn(ctx)
         except LLMSpellError:
@@ -233,6 +256,8 @@ class Pipeline:
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED, f"{hook.name} at {hook.point} failed: {exc}"
             ) from exc
+        finally:
+            current.reset(entered)
         if out is None:
             return None
         if not isinstance(out, dict):

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .catalog import Catalog
-from .content import Result
+from .component import Component
+from .content import ResourcePart, Result
 from .events import EventBus
 from .hooks import HookRegistry
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
-from .prompts import PromptRegistry
+from .prompts import PromptMessage, PromptRegistry
 from .remote import RemoteAgents, RemoteServers
 from .resources import ResourceRegistry
 from .state import MemoryStateStore, StateStore
@@ -30,6 +31,24 @@ class Runtime:
         self.a2a: RemoteAgents | None = None
         """Remote A2A agents, when the A2A client is plugged in (gateway, CLI)."""
 
+    async def render_prompt(self, inv: Invocation) -> list[PromptMessage]:
+        """`inv.name` is the prompt; it passes the pipeline's gate (policy, limits, metrics,
+        events) as a component of kind `prompt` would."""
+        prompt = self.prompts.get(inv.name)
+        gated = Component(prompt.name, _ungated, "prompt", prompt.description, source=prompt.source)
+        return await self.pipeline.gate(
+            gated, inv, lambda i: self.prompts.render(i.name, dict(i.arguments))
+        )
+
+    async def read_resource(self, inv: Invocation) -> list[ResourcePart]:
+        """`inv.name` is the URI; gated as a component of kind `resource` named by the URI the
+        resource was registered under (a template's own URI), so one policy rule covers it."""
+        resource, params = self.resources.resolve(inv.name)
+        gated = Component(
+            resource.uri, _ungated, "resource", resource.description, source=resource.source
+        )
+        return await self.pipeline.gate(gated, inv, lambda i: resource.read(i.name, params))
+
     async def call(
         self,
         name: str,
@@ -42,3 +61,7 @@ class Runtime:
         return await self.pipeline.invoke(
             Invocation.create(name, arguments, timeout=timeout, caller=caller)
         )
+
+
+async def _ungated(inv: Invocation) -> Result:
+    raise AssertionError("a prompt or resource runs through Pipeline.gate, not as a handler")

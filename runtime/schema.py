@@ -52,23 +52,50 @@ class CompiledSchema:
         self._validator = None if self._trivial else validator_for(schema)
 
     def check(self, component: str, arguments: dict[str, Any]) -> None:
+        """Raise INVALID_ARGUMENTS listing every violation, the most useful first (jsonschema's
+        `best_match`), so one round trip tells a caller all it must fix."""
         if self._validator is None:
             return
         if self._validator.is_valid(arguments):
             return
-        from jsonschema.exceptions import best_match
+        from jsonschema.exceptions import best_match, relevance
 
-        error = best_match(self._validator.iter_errors(arguments))
-        if error is None:
+        errors = sorted(self._validator.iter_errors(arguments), key=relevance, reverse=True)
+        best = best_match(errors)
+        if best is None:
             return
-        path = "/".join(str(p) for p in error.absolute_path)
-        field = path or (error.validator == "required" and _missing_field(error.message)) or ""
+        errors.sort(key=_usefulness)
+        found = [] if errors[0].validator in _FIRST else [_violation(best)]
+        for error in errors:
+            violation = _violation(error)
+            if violation not in found:
+                found.append(violation)
+        field, reason = found[0]["field"], found[0]["reason"]
         where = f" at '{field}'" if field else ""
+        more = "".join(
+            f"; and{' at ' + repr(v['field']) if v['field'] else ''}: {v['reason']}"
+            for v in found[1:]
+        )
         raise LLMSpellError(
             ErrorCode.INVALID_ARGUMENTS,
-            f"invalid arguments for {component!r}{where}: {error.message}",
-            data={"field": field, "reason": error.message},
+            f"invalid arguments for {component!r}{where}: {reason}{more}",
+            data={"field": field, "reason": reason, "errors": found},
         )
+
+
+_FIRST = {"required": 0, "type": 1}
+"""A missing field or a wrong type is what a caller fixes first; an unexpected extra field
+(often the misspelling of a missing one) reads better after it."""
+
+
+def _usefulness(error: Any) -> int:
+    return _FIRST.get(error.validator, 3 if error.validator == "additionalProperties" else 2)
+
+
+def _violation(error: Any) -> dict[str, str]:
+    path = "/".join(str(p) for p in error.absolute_path)
+    field = path or (error.validator == "required" and _missing_field(error.message)) or ""
+    return {"field": field, "reason": error.message}
 
 
 def _missing_field(message: str) -> str:
