@@ -1,45 +1,53 @@
 # Two commands for a fresh clone (see README):  `make run`  and  `make test`.
-# Everything they need is installed here: Python deps into .venv, npm test peers from the lockfile.
+# Both install the checkout editable (`pip install -e .`) into .venv, so edits are live.
+# `make run` installs what serving needs; `make test` adds the test extras and the npm test
+# peers from the lockfile.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
-export PYTHONPATH := $(CURDIR)
 
-.PHONY: run test lint typecheck bench setup clean
+.PHONY: run test bench setup clean
 
-run: $(VENV)/.stamp-install
+run: $(VENV)/.stamp-run
 	$(BIN)/llmspell gateway $(ARGS)
 
-test: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
+test: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-setup: $(VENV)/.stamp-install node_modules/.stamp-install .dev/llmspell
+setup: $(VENV)/.stamp-test node_modules/.stamp-install .dev/llmspell
 
-bench: $(VENV)/.stamp-install
+bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench startup
 	$(PY) -m llmspell.bench ready
 	$(PY) -m llmspell.bench gateway
 	$(PY) -m llmspell.bench proxy
 
-$(VENV)/.stamp-install: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet ".[test]"
+
+$(VENV)/.stamp-run: pyproject.toml setup.py | $(PY)
+	$(PY) -m pip install --quiet -e .
 	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml setup.py | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@ $(VENV)/.stamp-run
 
 node_modules/.stamp-install: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# mypy checks the source tree under the import name `llmspell`, as the wheel lays it out.
+# mypy finds modules by path and cannot follow the editable finder, so it reads the checkout
+# through this link tree, laid out as the wheel installs it (pyproject: mypy_path = ".dev").
 .dev/llmspell:
 	mkdir -p .dev/llmspell
 	for f in __init__.py __main__.py py.typed bench; do ln -sfn ../../llmspell/$$f .dev/llmspell/$$f; done
 	for d in runtime adapters protocols gateway conformance; do ln -sfn ../../$$d .dev/llmspell/$$d; done
 
 clean:
-	rm -rf $(VENV) .dev node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .dev node_modules build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -130,48 +130,60 @@ class Result:
         }
 
 
-def part_to_plain(part: Part) -> dict[str, Any]:
+def part_to_plain(part: Part, *, a2a_files: bool = False) -> dict[str, Any]:
+    """A part as scripts and hooks see it; `part_from_plain` reads it back. With `a2a_files`,
+    blobs and links take A2A's file form, `{type="file", name, media_type, bytes | url}`, as an
+    agent's message shows them."""
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, DataPart):
         return {"type": "data", "data": part.data}
     if isinstance(part, BlobPart):
-        out: dict[str, Any] = {
-            "type": part.kind,
-            "mime_type": part.mime_type,
-            "data": base64.b64encode(part.data).decode("ascii"),
-        }
+        if a2a_files:
+            out: dict[str, Any] = {"type": "file", "media_type": part.mime_type, "bytes": part.data}
+        else:
+            out = {
+                "type": part.kind,
+                "mime_type": part.mime_type,
+                "data": base64.b64encode(part.data).decode("ascii"),
+            }
         if part.name:
             out["name"] = part.name
         return out
     if isinstance(part, ResourcePart):
         return resource_to_plain(part)
-    return {
-        k: v
-        for k, v in {
+    if a2a_files:
+        plain = {"type": "file", "url": part.uri, "name": part.name, "media_type": part.mime_type}
+    else:
+        plain = {
             "type": "resource_link",
             "uri": part.uri,
             "name": part.name,
             "mime_type": part.mime_type,
             "description": part.description,
-        }.items()
-        if v is not None
-    }
+        }
+    return {k: v for k, v in plain.items() if v is not None}
 
 
 def part_from_plain(value: dict[str, Any]) -> Part:
-    """Inverse of part_to_plain, so scripts can build parts as plain tables/objects."""
+    """The one reader of parts written as plain tables/objects (results, messages, task parts):
+
+    - `{type="text", text=}`, `{type="data", data=}`;
+    - `{type="image"|"audio"|"file"|"blob", mime_type=, data=<base64 or bytes>, name=}`, or in
+      A2A's file form `{type="file", media_type=, bytes=<bytes or text> | url=, name=}`;
+    - `{type="resource_link", uri=, ...}`, `{type="resource", uri=, text= | blob=}`.
+
+    The type may be left out when a key says it: `text`, `bytes` or `url` (a file), `data`.
+    Raises ValueError (or KeyError, TypeError) on what is none of these."""
     kind = value.get("type")
+    if not isinstance(kind, str):
+        kind = next((t for k, t in _TYPE_BY_KEY.items() if k in value), None)
     if kind == "text":
         return TextPart(str(value.get("text", "")))
     if kind == "data":
         return DataPart(value.get("data"))
     if kind in ("image", "audio", "file", "blob"):
-        raw = value.get("data", b"")
-        data = raw if isinstance(raw, bytes) else base64.b64decode(raw)
-        return BlobPart(
-            data, str(value.get("mime_type", "application/octet-stream")), value.get("name")
-        )
+        return _file_from_plain(value)
     if kind == "resource_link":
         return ResourceLink(
             str(value["uri"]), value.get("name"), value.get("mime_type"), value.get("description")
@@ -179,6 +191,30 @@ def part_from_plain(value: dict[str, Any]) -> Part:
     if kind == "resource":
         return resource_from_plain(value)
     raise ValueError(f"unknown content part type {kind!r}")
+
+
+_TYPE_BY_KEY = {"text": "text", "bytes": "file", "url": "file", "data": "data"}
+"""Which key tells a part's type when `type` is left out, in the order they are looked for."""
+
+
+def _file_from_plain(value: dict[str, Any]) -> Part:
+    name = value.get("name")
+    mime = value.get("mime_type") or value.get("media_type")
+    if name is not None and not isinstance(name, str):
+        raise ValueError("a file's name is a string")
+    if mime is not None and not isinstance(mime, str):
+        raise ValueError("a file's media_type is a string")
+    if isinstance(value.get("url"), str):
+        return ResourceLink(value["url"], name, mime)
+    raw = value.get("bytes")
+    if raw is None and "data" in value:
+        data = value["data"]
+        raw = data if isinstance(data, bytes) else base64.b64decode(data)
+    elif isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if not isinstance(raw, bytes):
+        raise ValueError("a file part has data, bytes or url")
+    return BlobPart(raw, mime or "application/octet-stream", name)
 
 
 def resource_to_plain(part: ResourcePart) -> dict[str, Any]:

@@ -71,15 +71,20 @@ class CancelToken:
             self._tasks.remove(task)
 
     def cancel(self, reason: str | None = None) -> None:
+        tasks: dict[asyncio.Task[Any], None] = {}
+        self._mark(reason, tasks)
+        for task in tasks:  # once each: a nested call often runs in its parent's task
+            task.cancel(reason)
+
+    def _mark(self, reason: str | None, tasks: dict[asyncio.Task[Any], None]) -> None:
         if self.cancelled:
             return
         self.cancelled = True
         self._reason = reason
-        for task in self._tasks:
-            task.cancel(reason)
+        tasks.update(dict.fromkeys(self._tasks))
         if self._children is not None:
             for token in list(self._children):
-                token.cancel(reason)
+                token._mark(reason, tasks)
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ _cache: dict[str, Validator] = {}
 
 def validator_for(schema: dict[str, Any]) -> Validator:
     """Compiled once per distinct schema. jsonschema is imported here, on first use, because it
-    costs ~30 ms of start-up that a script calling no validated tool should not pay."""
+    is one of the heavier imports, which a script calling no validated tool should not pay for."""
     key = json.dumps(schema, sort_keys=True, default=str)
     found = _cache.get(key)
     if found is None:

@@ -1,11 +1,16 @@
-"""The layout's rules: dependencies point one way (gateway -> protocols -> runtime <- adapters)."""
+"""The layout's rules: dependencies point one way (gateway -> protocols -> runtime <- adapters),
+no module grows into a grab-bag, and the long runs sit behind the `slow` marker."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+MAX_LINES = 500
+"""Past this a module holds more than one concept: split it along its seams."""
 FORBIDDEN = {
     "runtime": (
         "llmspell.adapters",
@@ -39,3 +44,28 @@ def test_dependencies_point_one_way() -> None:
             ]
     assert offenders == []
     assert any((ROOT / "runtime").rglob("*.py"))  # the walk really looked at files
+
+
+def test_no_module_is_over_the_line_limit() -> None:
+    too_long = [
+        f"{path.relative_to(ROOT)}: {lines} lines"
+        for folder in ("adapters", "gateway", "protocols")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    ]
+    assert not too_long, f"over {MAX_LINES} lines: " + ", ".join(too_long)
+    assert any((ROOT / "gateway").rglob("*.py"))
+
+
+def test_long_runs_are_marked_slow() -> None:
+    """`--run-slow` has something to enable: the long fuzz runs carry the `slow` marker."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "slow", "tests/hardening"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    slow = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert any("test_fuzz.py" in line for line in slow), listed.stdout

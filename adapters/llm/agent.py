@@ -1,8 +1,10 @@
 """An LLM agent: a model, a system prompt and a set of catalog tools, run as a tool-calling loop.
 
-Every tool call the model asks for goes through the catalog pipeline like any other call, so
-validation, policy, hooks and timeouts apply to it; the loop stops after `max_steps` model turns.
-An agent is itself a catalog component (kind agent), so it can be called like a tool and served.
+Every tool call the model asks for goes through the catalog pipeline like any other call, as a
+child of the agent's own call: validation, hooks, and the policy of the agent's caller apply to
+it, within the agent's deadline, and it is cancelled with the agent. The loop stops after
+`max_steps` model turns. An agent is itself a catalog component (kind agent), so it can be
+called like a tool and served.
 """
 
 from __future__ import annotations
@@ -15,22 +17,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmspell.runtime import (
-    LOCAL,
     Component,
     DataPart,
     ErrorCode,
-    Identity,
     Invocation,
     LLMSpellError,
     Pipeline,
     Result,
     TextPart,
 )
+from llmspell.runtime.invocation import nested
 
 from .provider import Provider
 from .registry import create_provider
 from .spec import ModelSpec, parse_model
-from .types import ChatRequest, Completion, Done, ImageInput, Message, ToolSpec, Usage
+from .types import (
+    ChatRequest,
+    Completion,
+    Done,
+    ImageInput,
+    Message,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 
 ChunkSink = Callable[[str], Awaitable[None]]
 ImageLoader = Callable[[str], Awaitable[bytes]]
@@ -163,9 +173,10 @@ class Agent:
         images: Sequence[Any] = (),
         *,
         on_chunk: ChunkSink | None = None,
-        caller: Identity = LOCAL,
-        deadline: float | None = None,
+        parent: Invocation | None = None,
     ) -> AgentReply:
+        """Run the loop. Tool calls are children of `parent`, the agent's own call (its caller,
+        deadline and cancellation); without one, of the call in progress, else local calls."""
         spec = self.spec
         messages = [Message("system", spec.system_prompt)] if spec.system_prompt else []
         pictures = tuple([await to_image(i, self.load_image) for i in images])
@@ -184,35 +195,39 @@ class Agent:
                 Message("assistant", completion.text, tool_calls=tuple(completion.tool_calls))
             )
             for call in completion.tool_calls:
-                target = names.get(call.name, call.name)
-                record: dict[str, Any] = {
-                    "id": call.id,
-                    "name": target,
-                    "arguments": call.arguments,
-                }
-                if target not in names.values():
-                    content, record["is_error"] = (
-                        f"error: tool {call.name!r} is not available to this agent",
-                        True,
-                    )
-                else:
-                    try:
-                        result = await self.pipeline.invoke(
-                            Invocation(target, call.arguments, caller=caller, deadline=deadline)
-                        )
-                        content = result.text or json.dumps(result.data, ensure_ascii=False)
-                        record["is_error"] = result.is_error
-                    except LLMSpellError as exc:
-                        content, record["is_error"] = f"error: {exc}", True
-                record["result"] = content
+                record = await self._call_tool(call, names, parent)
                 reply.tool_calls.append(record)
-                messages.append(Message("tool", content, tool_call_id=call.id))
+                messages.append(Message("tool", record["result"], tool_call_id=call.id))
         raise LLMSpellError(
             ErrorCode.COMPONENT_FAILED,
             f"agent {spec.name!r} ({spec.model.label}) gave no final answer "
             f"within {spec.max_steps} steps",
             data={"tool_calls": reply.tool_calls},
         )
+
+    async def _call_tool(
+        self, call: ToolCall, names: dict[str, str], parent: Invocation | None
+    ) -> dict[str, Any]:
+        """One tool call the model asked for, as a record of the reply: a failure is told to
+        the model as the tool's answer, unless the agent's own call was cancelled."""
+        target = names.get(call.name, call.name)
+        record: dict[str, Any] = {"id": call.id, "name": target, "arguments": call.arguments}
+        if target not in names.values():
+            record["is_error"] = True
+            record["result"] = f"error: tool {call.name!r} is not available to this agent"
+            return record
+        arguments = call.arguments
+        inv = nested(target, arguments) if parent is None else parent.child(target, arguments)
+        try:
+            result = await self.pipeline.invoke(inv)
+        except LLMSpellError as exc:
+            if inv.cancel.cancelled:
+                raise
+            record["is_error"], record["result"] = True, f"error: {exc}"
+            return record
+        record["is_error"] = result.is_error
+        record["result"] = result.text or json.dumps(result.data, ensure_ascii=False)
+        return record
 
     async def _turn(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
         """One model turn; streamed text goes to `on_chunk` as it arrives."""
@@ -239,8 +254,7 @@ class Agent:
                 inv.arguments["text"],
                 inv.arguments.get("images") or (),
                 on_chunk=progress if inv.progress is not None else None,
-                caller=inv.caller,
-                deadline=inv.deadline,
+                parent=inv,
             )
             return Result([TextPart(reply.text), DataPart(reply.to_plain())])
 

@@ -1,16 +1,21 @@
 """The narrow interface every script engine implements (as httpx's transports do for HTTP).
 
 An engine knows how to run source, call back into functions the script handed out, and marshal
-values. It knows nothing of the script API's meaning: that is described once, in `api.py`, as a
-table of host functions that each engine binds generically.
+values. It knows nothing of the script API's meaning: that is described once, in the `api`
+package, as a table of host functions that each engine binds generically.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from llmspell.runtime import ErrorCode, LLMSpellError
@@ -178,44 +183,65 @@ def locate(text: str, filename: str) -> int | None:
     return None
 
 
-# Engines are registered by name through the `llmspell.engines` entry point group, so a new
-# engine plugs in from another distribution without touching this package.
-BUILTIN_ENGINES = {
-    "lua": "llmspell.adapters.scripts.lua:LuaEngine",
-    "javascript": "llmspell.adapters.scripts.quickjs:QuickJSEngine",
-    "v8": "llmspell.adapters.scripts.v8:V8Engine",
-}
 EXTENSIONS = {".lua": "lua", ".js": "javascript", ".mjs": "javascript"}
 ALIASES = {"js": "javascript", "quickjs": "javascript"}
+ENTRY_POINTS = "llmspell.engines"
+"""The one registry of engines: an entry point group, so an engine from another distribution
+plugs in as the built-in ones do (pyproject.toml: `[project.entry-points."llmspell.engines"]`)."""
 
 
-def _load(target: str) -> EngineFactory:
-    module, _, attr = target.partition(":")
-    mod = __import__(module, fromlist=[attr])
-    factory: EngineFactory = getattr(mod, attr)
-    return factory
-
-
+@cache
 def available_engines() -> dict[str, str]:
-    from importlib.metadata import entry_points  # ~10 ms: only when looking past the built-ins
+    """Engine name -> `module:factory`, read once per process."""
+    return entry_points(ENTRY_POINTS)
 
-    found = dict(BUILTIN_ENGINES)
-    for ep in entry_points(group="llmspell.engines"):
-        found.setdefault(ep.name, ep.value)
+
+def entry_points(group: str) -> dict[str, str]:
+    """The entry points of `group` declared by the distributions on sys.path (the first of a
+    name wins, as with importlib.metadata). Their `entry_points.txt` files are read directly:
+    importing importlib.metadata would cost `llmspell run` more than starting the engine."""
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            names = sorted(os.listdir(folder or "."))
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                text = Path(folder or ".", name, "entry_points.txt").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            section = None
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1].strip()
+                elif section == group and "=" in line and not line.startswith(("#", ";")):
+                    key, _, value = line.partition("=")
+                    found.setdefault(key.strip(), value.strip())
     return found
 
 
 def engine_factory(name: str) -> EngineFactory:
     """Resolve an engine by name; the import happens here so unused engines cost nothing."""
     name = ALIASES.get(name, name)
-    engines = BUILTIN_ENGINES if name in BUILTIN_ENGINES else available_engines()
+    engines = available_engines()
+    if not engines:
+        raise ValueError(
+            f"no script engines are registered (the {ENTRY_POINTS!r} entry points): llmspell "
+            "is not installed in this Python; run `pip install -e .` in the checkout"
+        )
     if name not in engines:
         raise ValueError(f"unknown engine {name!r}; available: {', '.join(sorted(engines))}")
+    module, _, attr = engines[name].partition("[")[0].strip().partition(":")  # no extras
     try:
-        return _load(engines[name])
+        factory: EngineFactory = getattr(importlib.import_module(module), attr)
     except ImportError as exc:
         hint = " (install it with: pip install 'llmspell[v8]')" if name == "v8" else ""
         raise ValueError(f"engine {name!r} is not available: {exc}{hint}") from exc
+    return factory
 
 
 def engine_for_file(path: str, engine: str | None = None) -> str:

@@ -2,9 +2,9 @@
 
 Both JS engines share this driver and `js_prelude.js`; each supplies only a `VM`: something that
 evaluates code and calls bridge methods under a time limit, and reports what went wrong. The
-driver's loop: enter JS, drain the request queue, answer what can be answered at once (host
-coroutines are stepped eagerly), settle the answers in one batch, repeat until JS is quiet. Host
-calls that really wait finish as Tasks whose answers are settled in the next batch.
+driver's loop: enter JS, drain the request queue, answer the sync requests at once and start
+the async ones as Tasks, settle the answers in one batch, repeat until JS is quiet. The Tasks'
+answers are settled in a later batch.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
-from llmspell.runtime import ErrorCode, LLMSpellError
+from llmspell.runtime import ErrorCode, Invocation, LLMSpellError
 from llmspell.runtime.invocation import current
 
 from .engine import ApiSpec, Deadline, HostFunction, HostObject, Limits, ScriptError, memory_error
 
 BRIDGE = "__llmspell_bridge"
+_STOPPED = "host call was cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,8 @@ class JSEngine:
         self._tokens = itertools.count(1)
         self._waiters: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._tasks: dict[int, asyncio.Future[Any]] = {}
-        self._ready: list[str] = []
+        self._ready: list[tuple[Invocation | None, str]] = []
+        """Answers of finished Tasks, each with the invocation whose code asked."""
         self._flushing = False
         self._vm = type(self).vm_factory(install_expression(api), self.limits.memory)
 
@@ -224,33 +226,43 @@ class JSEngine:
         return None
 
     def _task_done(self, rid: int, task: asyncio.Future[Any]) -> None:
+        """Runs in the context the request was made in, so `current` is the asking call."""
         if self._tasks.pop(rid, None) is None:
             return  # closed meanwhile
         if task.cancelled():
-            reply = _error_json(LLMSpellError(ErrorCode.CANCELLED, "host call was cancelled"))
-            self._ready.append(f"[{rid},false,{reply}]")
+            reply = f"[{rid},false,{_error_json(LLMSpellError(ErrorCode.CANCELLED, _STOPPED))}]"
         elif (failed := task.exception()) is not None:
-            self._ready.append(f"[{rid},false,{_error_json(failed)}]")
+            reply = f"[{rid},false,{_error_json(failed)}]"
         else:
             try:
-                self._ready.append(f"[{rid},true,{encode(task.result())}]")
+                reply = f"[{rid},true,{encode(task.result())}]"
             except Exception as exc:
-                self._ready.append(f"[{rid},false,{_error_json(exc)}]")
+                reply = f"[{rid},false,{_error_json(exc)}]"
+        self._ready.append((current.get(), reply))
         if not self._flushing:
             self._flushing = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
+        """Settle the answers that came in, each call's under that call: the code an answer
+        resumes makes its next requests as the call it belongs to (its caller, deadline and
+        cancellation), however many calls of the script are in flight."""
         self._flushing = False
-        replies, self._ready = self._ready, []
-        if not replies:
-            return
-        try:
-            self._enter("settle", "[" + ",".join(replies) + "]")
-        except ScriptError as exc:
-            for waiter in self._waiters.values():
-                if not waiter.done():
-                    waiter.set_exception(exc)
+        ready, self._ready = self._ready, []
+        by_call: dict[int, tuple[Invocation | None, list[str]]] = {}
+        for inv, reply in ready:
+            by_call.setdefault(id(inv), (inv, []))[1].append(reply)
+        for inv, replies in by_call.values():
+            entered = current.set(inv)
+            try:
+                self._enter("settle", "[" + ",".join(replies) + "]")
+            except ScriptError as exc:
+                for waiter in self._waiters.values():
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                return
+            finally:
+                current.reset(entered)
 
     def _finish_waiter(self, token: int, ok: bool, value: Any) -> None:
         waiter = self._waiters.pop(token, None)

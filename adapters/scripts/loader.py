@@ -7,13 +7,14 @@ same whether it is run once or served.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import Runtime
 
-from .api import ScriptHost, Writer, _stderr, _stdout
+from .api import ScriptHost, Writer, to_stderr, to_stdout
 from .engine import Limits, ScriptEngine, engine_factory, engine_for_file
 
 
@@ -51,11 +52,17 @@ def create_engine(
     engine: str | None = None,
     limits: Limits | None = None,
     args: list[str] | None = None,
-    stdout: Writer = _stdout,
-    stderr: Writer = _stderr,
+    stdout: Writer = to_stdout,
+    stderr: Writer = to_stderr,
+    roots: Sequence[Path] | None = None,
 ) -> tuple[ScriptEngine, ScriptHost]:
     host = ScriptHost(
-        runtime, source=f"script:{path}", args=list(args or []), stdout=stdout, stderr=stderr
+        runtime,
+        source=f"script:{path}",
+        args=list(args or []),
+        stdout=stdout,
+        stderr=stderr,
+        roots=roots,
     )
     factory = engine_factory(engine_for_file(path, engine))
     return factory(host.spec(), limits or Limits()), host
@@ -68,12 +75,21 @@ async def load_script(
     engine: str | None = None,
     limits: Limits | None = None,
     args: list[str] | None = None,
-    stdout: Writer = _stdout,
-    stderr: Writer = _stderr,
+    stdout: Writer = to_stdout,
+    stderr: Writer = to_stderr,
+    roots: Sequence[Path] | None = None,
 ) -> LoadedScript:
-    """Run `path`'s main chunk; raises ScriptError (with FILE:LINE) if it fails."""
+    """Run `path`'s main chunk; raises ScriptError (with FILE:LINE) if it fails. `roots` are
+    where agents the script creates may read files (the config's `roots`)."""
     eng, host = create_engine(
-        runtime, path, engine=engine, limits=limits, args=args, stdout=stdout, stderr=stderr
+        runtime,
+        path,
+        engine=engine,
+        limits=limits,
+        args=args,
+        stdout=stdout,
+        stderr=stderr,
+        roots=roots,
     )
     try:
         source = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")

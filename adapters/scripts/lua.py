@@ -28,8 +28,8 @@ from .engine import (
     memory_error,
 )
 
-# Instructions between two deadline checks: cheap enough to be invisible (<2% on tight loops),
-# frequent enough that an infinite loop stops within milliseconds of its deadline.
+# Instructions between two deadline checks: rare enough not to slow tight loops, frequent enough
+# that an infinite loop stops within milliseconds of its deadline.
 HOOK_EVERY = 10_000
 
 _BOOT = r"""

@@ -1,7 +1,7 @@
 """JavaScript on QuickJS (quickjs-ng): the default engine for `.js`.
 
-QuickJS runs on the event loop's own thread: entering it is a C call, so a host round trip costs
-microseconds. Its time limit interrupts runaway loops; because the binding refuses Python
+QuickJS runs on the event loop's own thread: entering it is a C call, so a host round trip is
+cheap. Its time limit interrupts runaway loops; because the binding refuses Python
 callbacks while a limit is set, the bridge never makes any (see js_prelude.js).
 """
 

@@ -1,8 +1,8 @@
 """JavaScript on V8 (mini-racer), for compute-heavy scripts: `--engine v8`, extra `llmspell[v8]`.
 
-mini-racer runs the isolate on its own thread, so each entry is a cross-thread hop (about a
-tenth of a millisecond) and start-up costs tens of MB: QuickJS stays the default. The bridge and
-driver are the same as QuickJS's; only entering the VM differs.
+mini-racer runs the isolate on its own thread, so each entry is a cross-thread hop, and V8
+takes far more memory to start: QuickJS stays the default. The bridge and driver are the same
+as QuickJS's; only entering the VM differs.
 """
 
 from __future__ import annotations

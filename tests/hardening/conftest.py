@@ -56,7 +56,8 @@ def assert_serving(url: str) -> None:
     asyncio.run(calculator_works(url))
 
 
-@pytest.fixture
+@pytest.fixture(params=[1, pytest.param(5, marks=pytest.mark.slow)], ids=["1x", "5x"])
 def scale(request: pytest.FixtureRequest) -> int:
-    """How much longer the property runs are with --run-slow."""
-    return 5 if request.config.getoption("--run-slow") else 1
+    """How many times the default number of cases a property run sends: every run once, and
+    five times over as a `slow` variant that --run-slow adds."""
+    return int(request.param)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,20 @@ from mcp import StdioServerParameters
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = Path(__file__).parent / "profile" / "llmspell.toml"
-NODE = ROOT / "node_modules" / ".bin" / "node"
+
+
+def _node() -> Path:
+    """The Node 22 `npm ci` installs for this platform, else a `node` >= 22 on PATH."""
+    local = ROOT / "node_modules" / ".bin" / "node"
+    system = shutil.which("node")
+    if local.exists() or system is None:
+        return local
+    version = subprocess.run([system, "--version"], capture_output=True, text=True).stdout
+    major = re.match(r"v(\d+)\.", version)
+    return Path(system) if major and int(major.group(1)) >= 22 else local
+
+
+NODE = _node()
 _URL = re.compile(r"serving MCP at (http://\S+/mcp)")
 
 

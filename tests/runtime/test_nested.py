@@ -233,3 +233,33 @@ async def test_schema_errors_are_all_reported_most_useful_first(rt: Runtime) -> 
     assert message.startswith("invalid arguments for 'calc' at 'expression': 'expression' is a required property")
     assert "'expr' was unexpected" in message
     assert [e["field"] for e in info.value.data["errors"]] == ["expression", ""]
+
+
+async def test_cancelling_a_call_cancels_its_task_once(rt: Runtime) -> None:
+    """Parent and child often share a task; the task is cancelled once, so once the child's
+    cancellation is handled no stray cancel request is left on it (asyncio.timeout and task
+    groups read that count)."""
+    left: list[int] = []
+    entered = asyncio.Event()
+
+    async def spy(inv: Invocation) -> Result:
+        entered.set()
+        return await slow(inv)
+
+    async def catcher(inv: Invocation) -> Result:
+        try:
+            await rt.pipeline.invoke(nested("spy"))
+        except LLMSpellError:
+            task = asyncio.current_task()
+            assert task is not None
+            left.append(task.cancelling())
+        return Result([TextPart("handled")])
+
+    rt.catalog.register(Component("spy", spy))
+    rt.catalog.register(Component("catcher", catcher))
+    outer = Invocation("catcher")
+    task = asyncio.create_task(rt.pipeline.invoke(outer))
+    await asyncio.wait_for(entered.wait(), 5)
+    outer.cancel.cancel("stop")
+    await asyncio.wait_for(task, 2)
+    assert left == [0]
