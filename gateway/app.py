@@ -10,7 +10,7 @@ import importlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from llmspell.protocols.mcp import McpServer
+from llmspell.protocols.mcp import McpServer, sdk_private
 from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -47,7 +47,7 @@ def build_app(
     )
     metrics = Metrics(gateway.runtime)
     # Sessions the HTTP transport holds (the SDK keeps them by id; a modern request has none).
-    metrics.gauges(gateway.upstreams, lambda: len(getattr(manager, "_server_instances", ())))
+    metrics.gauges(gateway.upstreams, lambda: sdk_private.session_count(manager))
     routes: list[BaseRoute] = []
     middleware = [
         Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc()),
@@ -148,9 +148,9 @@ ROOT_METADATA = "/.well-known/oauth-protected-resource"
 
 class _LazyA2A:
     """The A2A routes (`/a2a/...`, `/.well-known/agent-card.json`), built on the first request
-    that reaches them: importing the SDK costs about 0.7 s, which MCP clients should not wait
-    for at start-up. With gRPC on, they are built in the background from the start, since the
-    gRPC port has to listen before anyone asks."""
+    that reaches them: MCP clients should not wait at start-up for the A2A SDK to import.
+    With gRPC on, they are built in the background from the start, since the gRPC port has to
+    listen before anyone asks."""
 
     def __init__(
         self, gateway: Gateway, base_url: str, host: str, authenticator: Authenticator | None

@@ -3,9 +3,9 @@ ASGI middleware in front of MCP, A2A and metrics, as the MCP authorization spec 
 
 A request without credentials gets 401 and `WWW-Authenticate: Bearer resource_metadata=...`
 (RFC 9728); a bad token gets 401 with `error="invalid_token"` and why; a token without the
-required scopes gets 403 with `error="insufficient_scope"`. The identity found is put where the
-protocol layers look: `scope["state"]["identity"]` (an `llmspell.runtime.Identity`), and the
-MCP SDK's `AuthenticatedUser` in `scope["user"]`, so its sessions stay bound to their principal.
+required scopes gets 403 with `error="insufficient_scope"`. The identity found is recorded with
+`llmspell.protocols.asgi.set_caller`, where the protocol layers look, and as the MCP SDK's
+`AuthenticatedUser` in `scope["user"]`, so its sessions stay bound to their principal.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ with warnings.catch_warnings():
         JoseError,
         MissingClaimError,
     )
+from llmspell.protocols.asgi import set_caller
 from llmspell.runtime import Identity
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -232,7 +233,7 @@ class AuthMiddleware:
             else:
                 await self._refuse(failure, scope, receive, send)
             return
-        scope.setdefault("state", {})["identity"] = identity
+        set_caller(scope, identity)
         scope["user"] = AuthenticatedUser(access)
         scope["auth"] = AuthCredentials(sorted(identity.scopes))
         await self.app(scope, receive, send)
@@ -297,7 +298,7 @@ def from_config(config: AuthConfig, resource: str, base_dir: Path) -> Authentica
     gateway's MCP URL: the default audience, with the base URL, of the tokens it accepts."""
     if not config.enabled:
         return None
-    from llmspell.protocols.mcp.client import expand_env
+    from llmspell.protocols.mcp.spec import expand_env
 
     jwt = None
     if config.jwt is not None:

@@ -12,13 +12,17 @@ from llmspell.runtime.guard import checked_rate
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
-    from llmspell.protocols.mcp.client import ServerSpec
+    from llmspell.protocols.mcp.spec import ServerSpec
 
 DEFAULT_FILE = "llmspell.toml"
 DEFAULT_AGENT = {
     "name": "assistant",
     "model": "offline/demo",
-    "description": "A demo agent on the offline provider: answers locally, no API key needed.",
+    "description": (
+        "A demo agent on the offline provider: answers locally, no API key needed, and uses the "
+        "calculator for arithmetic."
+    ),
+    "tools": ["calculator"],
 }
 
 
@@ -214,7 +218,7 @@ class GatewayConfig(_Section):
             raw[name] = ("mcpServers", entry)
         if not raw:
             return []
-        from llmspell.protocols.mcp.client import SpecError, parse_spec
+        from llmspell.protocols.mcp.spec import SpecError, parse_spec
 
         specs = []
         for name, (origin, entry) in raw.items():
@@ -239,7 +243,7 @@ class GatewayConfig(_Section):
                 continue
             args = script.args
             if any("${" in a for a in args):
-                from llmspell.protocols.mcp.client import expand_env
+                from llmspell.protocols.mcp.spec import expand_env
 
                 try:
                     args = expand_env(args)
@@ -300,7 +304,7 @@ def load(path: str | Path | None) -> GatewayConfig:
     try:
         return GatewayConfig.model_validate({**data, "base_dir": file.resolve().parent})
     except ValidationError as exc:
-        # Imported on this error path only: the MCP client is not needed to load a good config.
-        from llmspell.protocols.mcp.client import validation_problems
+        # Imported on this error path only: a good config does not need the MCP package.
+        from llmspell.protocols.mcp.spec import validation_problems
 
         raise ConfigError(f"{file}: {validation_problems(exc)}") from None

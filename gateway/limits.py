@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from aiolimiter import AsyncLimiter
-from llmspell.protocols.a2a.http import read_body, replay
+from llmspell.protocols.asgi import declared_length, read_body
 from llmspell.runtime import Component, ErrorCode, Invocation, LLMSpellError
 from llmspell.runtime.guard import parse_rate
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -60,8 +60,8 @@ class BodyLimit:
         if scope["type"] != "http" or scope["path"] in self.skip:
             await self.app(scope, receive, send)
             return
-        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        declared = declared_length(scope)
+        if declared is not None and declared > self.limit:
             await self._refuse(scope, receive, send)
             return
         if declared is not None:
@@ -69,12 +69,12 @@ class BodyLimit:
             return
         # No length given (chunked): read it here, up to the limit, then hand it on whole.
         body = await read_body(receive, self.limit)
-        if body is None:
-            return  # the client went away
-        if len(body) > self.limit:
+        if body.disconnected:
+            return
+        if body.over:
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, replay(body, receive), send)
+        await self.app(scope, body.replay(receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         from starlette.responses import JSONResponse

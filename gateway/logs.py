@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from llmspell.protocols.asgi import caller
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .config import LoggingConfig
@@ -31,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = getattr(record, "request_id", None) or request_id.get()
+        rid = request_id.get()
         if rid:
             line["request_id"] = rid
         fields = getattr(record, "fields", None)
@@ -47,9 +48,10 @@ class TextFormatter(logging.Formatter):
         text = f"llmspell: {record.getMessage()}"
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            text += " " + " ".join(f"{k}={v}" for k, v in fields.items())
+            shown = getattr(record, "shown", ())
+            text += "".join(f" {k}={v}" for k, v in fields.items() if k not in shown)
         rid = request_id.get()
-        if rid and record.name != "llmspell.access":
+        if rid:
             text += f" request_id={rid}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
@@ -57,14 +59,17 @@ class TextFormatter(logging.Formatter):
 
 
 def configure(config: LoggingConfig) -> None:
-    """The `llmspell` loggers to stderr (stdout may be the MCP stdio channel)."""
+    """The `llmspell` and `uvicorn` loggers to stderr (stdout may be the MCP stdio channel), in
+    one format. The access log is on or off by its logger's level, which stays as set here
+    (serve.py keeps uvicorn from applying a logging config of its own)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if config.format == "json" else TextFormatter())
-    root = logging.getLogger("llmspell")
-    root.handlers[:] = [handler]
-    root.setLevel(config.level.upper())
-    root.propagate = False
-    access_logger.disabled = not config.access
+    for name, level in (("llmspell", config.level.upper()), ("uvicorn", "WARNING")):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level)
+        logger.propagate = False
+    access_logger.setLevel(logging.INFO if config.access else logging.WARNING)
 
 
 class AccessLog:
@@ -98,23 +103,23 @@ class AccessLog:
         try:
             await self.app(scope, receive, tagged)
         finally:
-            identity = scope.get("state", {}).get("identity")
+            identity = caller(scope)
             if self.on_response is not None:
                 self.on_response(scope["method"], status)
-            if not access_logger.disabled and access_logger.isEnabledFor(logging.INFO):
+            if access_logger.isEnabledFor(logging.INFO):
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+                if identity is not None:
+                    fields["subject"] = identity.subject
                 access_logger.info(
                     "%s %s %s",
                     scope["method"],
                     scope["path"],
                     status,
-                    extra={
-                        "fields": {
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "status": status,
-                            "ms": round((time.perf_counter() - started) * 1000, 2),
-                            "subject": identity.subject if identity is not None else None,
-                        }
-                    },
+                    extra={"fields": fields, "shown": ("method", "path", "status")},
                 )
             request_id.reset(token)

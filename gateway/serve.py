@@ -6,8 +6,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from .assembly import Assembly, Mode, assemble
 from .config import GatewayConfig
-from .gateway import Gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +40,7 @@ async def serve(config: GatewayConfig, options: ServeOptions) -> None:
             "(JWT or API keys), or pass --insecure if something else guards this port"
         )
     started = time.perf_counter()
-    gateway = Gateway(config)
-    try:
-        await gateway.start(reload=options.reload)
+    async with assemble(config, Mode.serve(reload=options.reload)) as gateway:
         mcp = McpServer(
             gateway.runtime,
             name=config.name,
@@ -57,11 +55,11 @@ async def serve(config: GatewayConfig, options: ServeOptions) -> None:
             await stdio.serve(mcp)
         else:
             await _serve_http(gateway, mcp, options, started)
-    finally:
-        await gateway.aclose()
 
 
-async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, started: float) -> None:
+async def _serve_http(
+    gateway: Assembly, mcp: object, options: ServeOptions, started: float
+) -> None:
     import socket
 
     import uvicorn
@@ -75,8 +73,8 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
     # Bind first: a taken port fails before anything is announced, and port 0 is resolved
     # (A2A cards need the real address).
     family = socket.AF_INET6 if ":" in http.host else socket.AF_INET
-    # IPPROTO_TCP named, so asyncio sets TCP_NODELAY on accepted connections (Nagle's delay
-    # held kept-alive replies back about 40 ms on the plain asyncio loop).
+    # IPPROTO_TCP named, so asyncio sets TCP_NODELAY on accepted connections: without it,
+    # Nagle's algorithm holds small replies on a kept-alive connection back.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -116,6 +114,7 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
         uvicorn.Config(
             app,
             log_level="warning",
+            log_config=None,  # logs.configure set the handlers; uvicorn's would reset them
             access_log=False,
             lifespan="on",
             timeout_graceful_shutdown=3,
@@ -129,7 +128,7 @@ async def _serve_http(gateway: Gateway, mcp: object, options: ServeOptions, star
         sock.close()
 
 
-def _summary(gateway: Gateway, where: str, started: float) -> None:
+def _summary(gateway: Assembly, where: str, started: float) -> None:
     """What is served and where, on stderr (stdout may be the MCP channel)."""
     from rich.console import Console
     from rich.table import Table
@@ -149,6 +148,9 @@ def _summary(gateway: Gateway, where: str, started: float) -> None:
             f"  [dim]card: {base}/.well-known/agent-card.json[/dim]",
             soft_wrap=True,
         )
+        database = gateway.config.a2a_database()
+        if database is not None:
+            console.print(f"  A2A tasks are kept in [cyan]{database}[/cyan]", soft_wrap=True)
     table = Table(show_header=False, box=None, padding=(0, 1))
     for key in ("tools", "agents", "prompts", "resources", "scripts", "upstreams"):
         names = info[key]

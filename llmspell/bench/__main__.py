@@ -6,6 +6,7 @@ SUITES = {
     "ready": "llmspell.bench.ready",
     "gateway": "llmspell.bench.gateway",
     "proxy": "llmspell.bench.proxy",
+    "pipeline": "llmspell.bench.pipeline",
 }
 
 

@@ -80,18 +80,23 @@ def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
-def open_sessions(url: str, count: int) -> list[str]:
-    """One initialized MCP session per client, as N separate clients would hold."""
-    init = {
+def initialize(client: str) -> dict[str, Any]:
+    """The MCP `initialize` request a client named `client` opens with."""
+    return {
         "jsonrpc": "2.0",
         "id": 0,
         "method": "initialize",
         "params": {
             "protocolVersion": PROTOCOL,
             "capabilities": {},
-            "clientInfo": {"name": "bench-load", "version": "1"},
+            "clientInfo": {"name": client, "version": "1"},
         },
     }
+
+
+def open_sessions(url: str, count: int) -> list[str]:
+    """One initialized MCP session per client, as N separate clients would hold."""
+    init = initialize("bench-load")
     initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
     sessions = []
     with httpx.Client(timeout=10) as client:

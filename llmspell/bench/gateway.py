@@ -41,7 +41,7 @@ from ._procs import (
     peer_command,
     wait_port,
 )
-from .pipeline import pipeline_overhead
+from .pipeline import pipeline_overhead, print_overhead
 
 WARMUP = 50
 READY_SECONDS = 30.0
@@ -393,10 +393,7 @@ def _print(report: dict[str, Any]) -> None:
     if isinstance(pipe, dict):
         print(f"pipeline overhead: FAILED: {pipe['error']}")
     else:
-        print("pipeline overhead: in-process pipeline.invoke(calculator 1+1), median of rounds")
-        print(f"{'case':<30}{'µs/call':>9}{'x plain':>9}")
-        for row in pipe:
-            print(f"{row['label']:<30}{row['us_per_call']:>9.1f}{row['x_plain']:>9.2f}")
+        print_overhead(pipe)
 
     print("\ntargets (reported, not asserted)")
     for t in report["targets"]:

@@ -8,38 +8,41 @@ interleaved runs as the floor, so the ratio says what the gateway itself costs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import httpx2 as httpx
 
+from ._load import initialize
 from ._procs import GATEWAY_URL
 from .startup import llmspell_command
 
 TARGET_MS = 1500.0
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "bench", "version": "1"},
-    },
-}
+INIT = initialize("bench")
+
+
+@contextlib.contextmanager
+def _gateway(
+    *args: str, stdout: int, stderr: int, stdin: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`llmspell gateway ARGS...`, stopped when the block ends."""
+    command = [*llmspell_command(), "gateway", *args]
+    proc = subprocess.Popen(command, stdin=stdin, stdout=stdout, stderr=stderr)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def http_ready_ms() -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [*llmspell_command(), "gateway", "--port", "0"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
+    with _gateway("--port", "0", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
         assert proc.stderr is not None
         url = None
         while url is None:
@@ -57,29 +60,18 @@ def http_ready_ms() -> float:
                 except httpx.TransportError:
                     time.sleep(0.002)
         return (time.perf_counter() - started) * 1000
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def stdio_ready_ms() -> float:
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [*llmspell_command(), "gateway", "--stdio", "--quiet"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    pipe = subprocess.PIPE
+    with _gateway("--stdio", "--quiet", stdin=pipe, stdout=pipe, stderr=subprocess.DEVNULL) as proc:
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(INIT).encode() + b"\n")
         proc.stdin.flush()
         reply = json.loads(proc.stdout.readline())
         assert reply["result"]["serverInfo"]["name"] == "llmspell"
         return (time.perf_counter() - started) * 1000
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 def python_floor_ms() -> float:

@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmspell.adapters.scripts.api import ScriptHost
 from llmspell.adapters.scripts.engine import Limits, engine_factory
-from llmspell.runtime import Component, Invocation, Result, Runtime
+from llmspell.adapters.scripts.loader import create_engine
+from llmspell.gateway.assembly import Mode, assemble
+from llmspell.runtime import Component, Invocation, Result
 
 HELLO = {"lua": 'print("Hello, llmspell!")\n', "js": 'print("Hello, llmspell!");\n'}
 TARGETS = {"wall_ms": 120.0, "rss_mb": 25.0, "lua_us": 20.0, "javascript_us": 50.0}
@@ -36,8 +37,8 @@ class Sample:
 
 
 # Linux hands a child the parent's peak RSS at exec, so children are started from this tiny
-# launcher (python -I -S: about 8 MB) rather than from the benchmark process; its own floor is
-# then what `python -c pass` shows.
+# launcher (python -I -S) rather than from the benchmark process; its own floor is then what
+# `python -c pass` shows.
 LAUNCHER = r"""
 import json, os, subprocess, sys, time
 plan = json.load(sys.stdin)
@@ -96,15 +97,11 @@ def commands(tmp: str) -> dict[str, list[str]]:
 
 async def round_trip_us(engine: str, calls: int) -> float:
     """Mean µs per `Tool.execute` of a no-op tool, loop included (so an upper bound)."""
-    runtime = Runtime()
     empty = Result([])
 
     async def noop(inv: Invocation) -> Result:
         return empty
 
-    runtime.catalog.register(Component("noop", noop))
-    host = ScriptHost(runtime, stdout=lambda s: None)
-    eng = engine_factory(engine)(host.spec(), Limits(timeout=120))
     if engine == "lua":
         src, name = f"for i = 1, {calls} do Tool.execute('noop', {{}}) end", "bench.lua"
     else:
@@ -112,11 +109,16 @@ async def round_trip_us(engine: str, calls: int) -> float:
             f"for (let i = 0; i < {calls}; i++) await Tool.execute('noop', {{}});",
             "bench.js",
         )
-    await eng.run(src.replace(str(calls), "200"), name)  # warm up
-    started = time.perf_counter()
-    await eng.run(src, name)
-    elapsed = time.perf_counter() - started
-    eng.close()
+    async with assemble(None, Mode.local(builtins=False)) as parts:
+        parts.runtime.catalog.register(Component("noop", noop))
+        eng, _ = create_engine(
+            parts.runtime, name, engine=engine, limits=Limits(timeout=120), stdout=lambda s: None
+        )
+        await eng.run(src.replace(str(calls), "200"), name)  # warm up
+        started = time.perf_counter()
+        await eng.run(src, name)
+        elapsed = time.perf_counter() - started
+        eng.close()
     return elapsed / calls * 1e6
 
 

@@ -77,6 +77,24 @@ class Progress:
     status_text: str = ""
     steps: int = 0
 
+    @property
+    def state_name(self) -> str:
+        """`completed`, `failed`, `input_required`..."""
+        return TaskState.Name(self.state).removeprefix("TASK_STATE_").lower()
+
+    def parts(self) -> list[Part]:
+        """Every artifact's parts, in the order the artifacts came."""
+        return [p for parts in self.artifacts.values() for p in parts]
+
+    def plain(self) -> dict[str, Any]:
+        """The task's end as a plain object (parts left out)."""
+        return {
+            "task_id": self.task_id,
+            "context_id": self.context_id,
+            "state": self.state_name,
+            "status_text": self.status_text,
+        }
+
 
 class RemoteAgent:
     def __init__(self, name: str, url: str, headers: dict[str, str] | None = None) -> None:
@@ -96,9 +114,9 @@ class RemoteAgent:
                 break
             except (A2AClientError, httpx.HTTPError) as exc:
                 if attempt == RETRIES - 1:
+                    named = f"A2A agent {self.name!r} at" if self.name else "A2A agent at"
                     raise LLMSpellError(
-                        ErrorCode.UNAVAILABLE,
-                        f"A2A agent {self.name!r} at {self.url}: no agent card ({exc})",
+                        ErrorCode.UNAVAILABLE, f"{named} {self.url}: no agent card ({exc})"
                     ) from None
                 await asyncio.sleep(delay)
                 delay *= 2
@@ -142,7 +160,7 @@ class RemoteAgent:
             while progress.state == TaskState.TASK_STATE_INPUT_REQUIRED:
                 if inv.peer is None or not inv.peer.supports("elicitation"):
                     asked = TextPart(f"The agent needs more input: {progress.status_text}")
-                    return Result([asked, *self._parts(progress)])
+                    return Result([asked, *progress.parts()])
                 reply = await inv.peer.elicit(
                     progress.status_text or "The agent needs more input",
                     {
@@ -159,17 +177,13 @@ class RemoteAgent:
             if progress.task_id:
                 await asyncio.shield(self.cancel(progress.task_id))
             raise
-        parts = self._parts(progress)
+        parts = progress.parts()
         if progress.state == TaskState.TASK_STATE_COMPLETED:
             return Result(parts or [TextPart(progress.status_text)])
-        state = TaskState.Name(progress.state).removeprefix("TASK_STATE_").lower()
         return Result(
-            [TextPart(f"the agent's task ended {state}: {progress.status_text}")], is_error=True
+            [TextPart(f"the agent's task ended {progress.state_name}: {progress.status_text}")],
+            is_error=True,
         )
-
-    @staticmethod
-    def _parts(progress: Progress) -> list[Part]:
-        return [p for parts in progress.artifacts.values() for p in parts]
 
     async def run(
         self, parts: list[Part], progress: Progress, on_update: Update | None = None
@@ -345,19 +359,26 @@ class RemoteAgents:
             )
         return agent
 
+    async def follow(
+        self, name_or_url: str, parts: list[Part], on_update: Update | None = None
+    ) -> Progress:
+        """Send `parts` to an agent (by name, or by URL: discovered first) and follow its task
+        until it ends or is interrupted."""
+        if name_or_url.startswith(("http://", "https://")):
+            await self.discover(name_or_url)
+        progress = Progress()
+        await self.agent(name_or_url).run(parts, progress, on_update)
+        return progress
+
     async def send(
         self, name_or_url: str, parts: list[Part], on_update: Update | None = None
     ) -> dict[str, Any]:
-        if name_or_url.startswith(("http://", "https://")):
-            await self.discover(name_or_url)
-        agent = self.agent(name_or_url)
-        progress = Progress()
-        await agent.run(parts, progress, on_update)
-        parts_out = RemoteAgent._parts(progress)
+        progress = await self.follow(name_or_url, parts, on_update)
+        parts_out = progress.parts()
         return {
             "task_id": progress.task_id,
             "context_id": progress.context_id,
-            "state": TaskState.Name(progress.state).removeprefix("TASK_STATE_").lower(),
+            "state": progress.state_name,
             "text": "\n".join(p.text for p in parts_out if isinstance(p, TextPart))
             or progress.status_text,
             "parts": parts_out,

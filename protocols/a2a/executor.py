@@ -66,9 +66,7 @@ class ComponentExecutor(AgentExecutor):
         caller = identity.caller(context.call_context)
         try:
             name = self._target(context)
-            component = self.runtime.catalog.get(name)
-            if not self.runtime.pipeline.allows(caller, component):
-                raise LLMSpellError(ErrorCode.DENIED, f"{caller.subject} may not call {name!r}")
+            component = self.runtime.catalog.get(name)  # its schema reads the message
         except LLMSpellError as exc:
             await events.end("rejected", [TextPart(exc.message)])
             return
@@ -92,8 +90,13 @@ class ComponentExecutor(AgentExecutor):
         try:
             result = await self.runtime.pipeline.invoke(inv)
         except LLMSpellError as exc:
-            if not inv.cancel.cancelled and not events.ended:
-                await events.end("failed", [TextPart(exc.message)])
+            if inv.cancel.cancelled or events.ended:
+                return
+            if exc.code == ErrorCode.DENIED and not self.runtime.pipeline.allows(caller, component):
+                # The gate refused this call itself (not a call it made): A2A's `rejected`.
+                await events.end("rejected", [TextPart(f"{caller.subject} may not call {name!r}")])
+                return
+            await events.end("failed", [TextPart(exc.message)])
             return
         finally:
             self._running.pop(context.task_id, None)

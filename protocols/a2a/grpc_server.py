@@ -4,7 +4,7 @@ A request's `tenant` names the component, as its card's gRPC interface says; no 
 gateway itself. The SDK's GrpcHandler does the wire work; this only picks which one.
 
 Every import of grpc and of the A2A SDK is inside a function: `available()` is asked at
-start-up, and importing the SDK there cost MCP clients about 300 ms of readiness.
+start-up, where importing the SDK would delay the gateway's readiness for MCP clients too.
 """
 
 from __future__ import annotations

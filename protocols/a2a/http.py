@@ -11,6 +11,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..asgi import read_body
+
 
 def _content_type(scope: Scope) -> str:
     for key, value in scope.get("headers", ()):
@@ -40,13 +42,13 @@ async def guarded(app: ASGIApp, jsonrpc: bool, scope: Scope, receive: Receive, s
         return
     if scope.get("method") in ("POST", "PUT", "PATCH"):
         body = await read_body(receive)
-        if body is None:
-            return  # the client went away
-        problem = malformed(body)
+        if body.disconnected:
+            return
+        problem = malformed(body.data)
         if problem is not None:
             await _bad_body(problem, jsonrpc)(scope, receive, send)
             return
-        receive = replay(body, receive)
+        receive = body.replay(receive)
     await app(scope, receive, send if jsonrpc else _SpecStatus(send))
 
 
@@ -78,33 +80,6 @@ def malformed(body: bytes) -> str | None:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
-    """The whole body, or None when the client went away first. With a `limit`, reading stops
-    as soon as the body is over it (the bytes returned are then longer than `limit`)."""
-    chunks = bytearray()
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks += message.get("body", b"")
-        if not message.get("more_body") or (limit is not None and len(chunks) > limit):
-            return bytes(chunks)
-
-
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the app a body already read, then the rest of the messages."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if delivered:
-            return await receive()
-        delivered = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay
 
 
 def _bad_body(problem: str, jsonrpc: bool) -> JSONResponse:

@@ -11,6 +11,8 @@ from a2a.server.routes.common import DefaultServerCallContextBuilder
 from llmspell.runtime import Identity
 from starlette.requests import Request
 
+from .. import asgi
+
 ANONYMOUS = Identity(subject="a2a")
 """Callers when auth is off, or on a public path (cards) without credentials."""
 viewer: ContextVar[Identity] = ContextVar("llmspell_a2a_viewer", default=ANONYMOUS)
@@ -32,8 +34,7 @@ class IdentityUser(User):
 
 class IdentityContextBuilder(DefaultServerCallContextBuilder):
     def build_user(self, request: Request) -> User:
-        identity = request.scope.get("state", {}).get("identity")
-        return IdentityUser(identity if isinstance(identity, Identity) else ANONYMOUS)
+        return IdentityUser(asgi.caller(request.scope) or ANONYMOUS)
 
 
 def caller(context: ServerCallContext | None) -> Identity:

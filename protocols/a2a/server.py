@@ -40,11 +40,12 @@ from a2a.types import (
     StringList,
 )
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_CURRENT
-from llmspell.runtime import Component, Identity, Runtime, Skill
+from llmspell.runtime import Component, Runtime, Skill
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .. import asgi
 from . import http
 from .executor import ComponentExecutor
 from .identity import ANONYMOUS, IdentityContextBuilder, viewer
@@ -196,7 +197,7 @@ class _Endpoint:
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
     """WAL with synchronous=NORMAL: each task event is one commit, and a full fsync per commit
-    cost ~30 ms per task here. Commits still survive a killed process; only a power loss can
+    would slow every task down. Commits still survive a killed process; only a power loss can
     drop the last ones."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -267,8 +268,7 @@ class A2AServer:
         )
 
         async def serve(scope: Scope, receive: Receive, send: Send) -> None:
-            identity = scope.get("state", {}).get("identity")
-            viewer.set(identity if isinstance(identity, Identity) else ANONYMOUS)
+            viewer.set(asgi.caller(scope) or ANONYMOUS)
             if scope["type"] == "http" and scope["path"].endswith(AGENT_CARD_WELL_KNOWN_PATH):
                 cache = [
                     (b"cache-control", f"public, max-age={CARD_MAX_AGE}".encode()),

@@ -15,168 +15,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
 
 import anyio
 import httpx2
 import mcp_types as types
 from llmspell.runtime import ErrorCode, Invocation, LLMSpellError, Result
-from llmspell.runtime.guard import Guard, GuardSettings, checked_rate, parse_rate
+from llmspell.runtime.guard import Guard
 from llmspell.runtime.invocation import current
 from llmspell.runtime.peer import Feature, Peer
 from mcp.client.client import Client
 from mcp.client.session import ClientRequestContext, IncomingMessage
-from mcp.client.sse import sse_client
-from mcp.client.stdio import StdioServerParameters, stdio_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import BaseModel
 
-from . import translate
-from .credentials import TokenExchange
+from . import translate, transport
+from .spec import ServerSpec, guard_settings
+from .transport import Lost
 
 logger = logging.getLogger("llmspell.upstream")
 
 State = Literal["connecting", "ready", "down", "closed"]
-Lost = Literal["refused", "expired", "dropped"]
-"""How a session was lost: refused and expired requests never reached a tool; dropped may have."""
 
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 STABLE_AFTER = 5.0
 """Seconds a session must have lived for its loss to be reconnected without backoff."""
 CLIENT_INFO = types.Implementation(name="llmspell", version="0.1")
-_ENV = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def guard_settings(spec: ServerSpec) -> GuardSettings:
-    return GuardSettings(
-        rate=parse_rate(spec.rate) if spec.rate else None,
-        max_concurrency=spec.max_concurrency,
-        breaker_failures=spec.breaker_failures,
-        breaker_reset=spec.breaker_reset,
-    )
-
-
-class ServerSpec(BaseModel):
-    """One entry of an `mcpServers` map, as Claude Desktop, Cursor and VS Code write it, plus
-    llmspell's own keys (include, exclude, timeout). Unknown keys are other tools' and ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: str = Field(default="", pattern=r"^[A-Za-z0-9_-]*$")
-    type: Literal["stdio", "http", "streamable-http", "streamableHttp", "sse"] | None = None
-    command: str | None = None
-    args: list[str] = []
-    env: dict[str, str] = {}
-    cwd: str | None = None
-    url: str | None = None
-    headers: dict[str, str] = {}
-    include: list[str] = []
-    """Globs on the upstream's tool names; empty means all."""
-    exclude: list[str] = []
-    timeout: float = Field(default=60.0, gt=0, description="seconds per call")
-    connect_timeout: float = Field(default=10.0, gt=0)
-    ping_interval: float = Field(default=15.0, ge=0, description="0: no health pings")
-    disabled: bool = False
-    rate: Annotated[str | None, AfterValidator(checked_rate)] = None
-    """Calls per period sent to this server, e.g. "50/second"; more wait their turn."""
-    max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
-    breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
-    breaker_reset: float = Field(default=30.0, gt=0, description="seconds open before a probe")
-    auth: Literal["service", "passthrough", "exchange"] = "service"
-    """service: every call goes with this entry's own `headers`. passthrough: each caller's
-    calls go over a session of its own that carries the caller's bearer token. exchange: the
-    same, with a token traded for the caller's (RFC 8693) at `token_exchange.url`."""
-    token_exchange: TokenExchange | None = None
-
-    @model_validator(mode="after")
-    def _exchange(self) -> ServerSpec:
-        if self.auth == "exchange" and self.token_exchange is None:
-            raise ValueError('auth = "exchange" needs token_exchange = { url, client_id, ... }')
-        return self
-
-    @model_validator(mode="after")
-    def _one_transport(self) -> ServerSpec:
-        if (self.command is None) == (self.url is None):
-            raise ValueError("give either command (stdio) or url (Streamable HTTP or SSE)")
-        if self.type == "stdio" and self.command is None:
-            raise ValueError("type stdio needs a command")
-        return self
-
-    @property
-    def transport(self) -> Literal["stdio", "http", "sse"]:
-        if self.command is not None:
-            return "stdio"
-        return "sse" if self.type == "sse" else "http"
-
-    def public(self) -> dict[str, Any]:
-        """What may be shown or logged: never env, headers, URL credentials or query."""
-        if self.command is not None:
-            target = " ".join([os.path.basename(self.command), *self.args])
-        else:
-            assert self.url is not None
-            parts = urlsplit(self.url)
-            target = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
-            target += parts.path
-        return {"name": self.name, "transport": self.transport, "target": target}
-
-
-def expand_env(value: Any, environ: Mapping[str, str] | None = None) -> Any:
-    """`${NAME}`, `${env:NAME}` (VS Code's spelling) and `${NAME:-default}` in every string."""
-    env = os.environ if environ is None else environ
-    if isinstance(value, str):
-
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in env:
-                return env[name]
-            if default is not None:
-                return default
-            raise KeyError(name)
-
-        return _ENV.sub(sub, value)
-    if isinstance(value, list):
-        return [expand_env(v, env) for v in value]
-    if isinstance(value, dict):
-        return {k: expand_env(v, env) for k, v in value.items()}
-    return value
-
-
-class SpecError(ValueError):
-    """An `mcpServers` entry that cannot be used; the message names the key, never a value."""
-
-
-def parse_spec(entry: Mapping[str, Any], **fixed: Any) -> ServerSpec:
-    """One `mcpServers` entry as written, `${ENV}` expanded, as a ServerSpec; `fixed` keys (the
-    name) override the entry's. The one parser for config files and `MCP.connect`."""
-    try:
-        expanded = expand_env(dict(entry))
-    except KeyError as exc:
-        raise SpecError(f"environment variable {exc} is not set") from None
-    try:
-        return ServerSpec.model_validate({**expanded, **fixed})
-    except ValidationError as exc:
-        raise SpecError(validation_problems(exc, "(spec)")) from None
-
-
-def validation_problems(exc: ValidationError, top: str = "(top)") -> str:
-    """A pydantic error as `key.path: message; ...`, for config files and specs alike."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or top}: {e['msg']}" for e in exc.errors()
-    )
 
 
 class Listing(BaseModel):
@@ -311,7 +178,9 @@ class Upstream:
             except TimeoutError:
                 try:
                     async with asyncio.timeout(min(self.spec.connect_timeout, 10.0)):
-                        await client.send_ping()
+                        # The session's ping: the client's own warns that 2026-07-28 removed it,
+                        # which is no matter on the handshake-era session opened here.
+                        await client.session.send_ping()
                 except (MCPError, TimeoutError, httpx2.HTTPError, anyio.ClosedResourceError) as exc:
                     self._lose("dropped", f"ping failed: {_describe(exc)}")
         self.error = self.error or "connection lost"
@@ -326,9 +195,8 @@ class Upstream:
     async def _open(self) -> AsyncIterator[Client]:
         self._lost = asyncio.Event()
         self._lost_how = None
-        transport = _watched(self._transport(), lambda: self._lose("dropped", "connection closed"))
         client = Client(
-            transport,
+            transport.connect(self.spec, self._lose),
             mode="legacy",
             cache=None,
             client_info=CLIENT_INFO,
@@ -339,23 +207,6 @@ class Upstream:
         )
         async with client:
             yield client
-
-    def _transport(self) -> Any:
-        spec = self.spec
-        if spec.command is not None:
-            params = StdioServerParameters(
-                command=spec.command, args=spec.args, env=spec.env or None, cwd=spec.cwd
-            )
-            return stdio_client(params)
-        assert spec.url is not None
-        if spec.transport == "sse":
-            return sse_client(spec.url, headers=spec.headers or None)
-        http = httpx2.AsyncClient(
-            headers=spec.headers or None,
-            timeout=httpx2.Timeout(30.0, read=300.0),  # the SDK's defaults: SSE streams idle
-            transport=_Watch(httpx2.AsyncHTTPTransport(), self._lose),
-        )
-        return _owning(http, streamable_http_client(spec.url, http_client=http))
 
     async def _fetch(self, client: Client) -> Listing:
         caps = client.server_capabilities
@@ -559,69 +410,6 @@ class Upstream:
             "sessions": self.sessions,
             "breaker": self.guard.breaker.state,
         }
-
-
-class _Watch(httpx2.AsyncBaseTransport):
-    """Wraps the HTTP client's transport to see what the MCP transport hides: a refused
-    connection and a 404 on a session id both mean the request never reached a tool."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport, lose: Callable[[Lost, str], None]):
-        self._inner = inner
-        self._lose = lose
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        try:
-            response = await self._inner.handle_async_request(request)
-        except httpx2.ConnectError as exc:
-            self._lose("refused", f"connection refused: {exc}")
-            raise
-        if "mcp-session-id" not in request.headers or response.status_code not in (400, 404):
-            return response
-        if response.status_code == 404:
-            self._lose("expired", "session expired (404 on its session id)")
-            return response
-        # Some servers (the TypeScript SDK's examples, server-everything) answer an unknown
-        # session with 400 "No valid session ID"; a 400 is a refusal before any tool ran.
-        body = await response.aread()
-        if b"session" in body.lower():
-            self._lose("expired", "session not known to the server (400 on its session id)")
-        return httpx2.Response(
-            response.status_code, headers=response.headers, content=body, request=request
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-@contextlib.asynccontextmanager
-async def _owning(http: httpx2.AsyncClient, transport: Any) -> AsyncIterator[Any]:
-    async with http, transport as streams:
-        yield streams
-
-
-@contextlib.asynccontextmanager
-async def _watched(transport: Any, on_eof: Callable[[], None]) -> AsyncIterator[Any]:
-    """Relay the transport's read stream so its end (a stdio server exiting, an SSE stream
-    closing) is seen at once, not at the next call."""
-    async with transport as (read, write):
-        send, receive = anyio.create_memory_object_stream[Any](64)
-
-        async def pump() -> None:
-            try:
-                async with read, send:
-                    async for item in read:
-                        await send.send(item)
-            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                pass
-            finally:
-                on_eof()
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(pump)
-            try:
-                yield receive, write
-            finally:
-                tg.cancel_scope.cancel()
 
 
 async def _pages(fetch: Any) -> list[Any]:

@@ -35,8 +35,9 @@ from llmspell.runtime.peer import Peer
 
 from . import translate
 from .background import spawn
-from .client import ServerSpec, SpecError, Upstream, parse_spec
+from .client import Upstream
 from .credentials import Exchanger
+from .spec import ServerSpec, SpecError, parse_spec
 
 logger = logging.getLogger("llmspell.upstream")
 

@@ -10,8 +10,8 @@ from llmspell.runtime import Runtime
 from llmspell.runtime.peer import Peer
 
 if TYPE_CHECKING:
-    from .client import ServerSpec
     from .federation import Federation
+    from .spec import ServerSpec
 
 
 class LazyFederation:

@@ -3,7 +3,8 @@ low-level server owns JSON-RPC, the handshake, sessions and transports.
 
 Every `tools/call` becomes an Invocation on the one pipeline, with the client behind it as the
 call's Peer (sampling, elicitation, logs), MCP progress as its progress sink, and MCP
-cancellation as its CancelToken.
+cancellation as its CancelToken. `prompts/get` and `resources/read` pass the same gate (policy,
+limits, hooks, metrics), and every listing shows a caller only what the policy lets it use.
 """
 
 from __future__ import annotations
@@ -14,7 +15,17 @@ import warnings
 from typing import Any
 
 import mcp_types as types
-from llmspell.runtime import ErrorCode, Identity, Invocation, LLMSpellError, Runtime
+from llmspell.runtime import (
+    Component,
+    ErrorCode,
+    Identity,
+    Invocation,
+    LLMSpellError,
+    Prompt,
+    Resource,
+    Result,
+    Runtime,
+)
 from mcp.server import Server
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
@@ -23,7 +34,8 @@ from mcp.server.models import InitializationOptions
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from . import translate
+from .. import asgi
+from . import sdk_private, translate
 from .background import spawn
 from .peer import McpPeer
 
@@ -69,11 +81,7 @@ class McpServer:
                 on_set_logging_level=self._set_level,
             )
         if runtime.pipeline.tracer is None:
-            # The SDK opens a span per request even with no tracer provider installed (a no-op
-            # span, but about 5% of a small tools/call): only when the gateway traces.
-            self.server.middleware = [
-                m for m in self.server.middleware if type(m).__name__ != "OpenTelemetryMiddleware"
-            ]
+            sdk_private.drop_tracing(self.server)  # the SDK's per-request span: only when tracing
         runtime.catalog.on_change(lambda change: self._broadcast("tools"))
         runtime.prompts.on_change(lambda: self._broadcast("prompts"))
         runtime.resources.on_change(lambda: self._broadcast("resources"))
@@ -88,7 +96,7 @@ class McpServer:
 
     def _connection(self, ctx: Ctx) -> Connection:
         """The client connection behind a request, remembered for change notifications."""
-        conn: Connection = ctx.session._connection
+        conn = sdk_private.connection(ctx)
         key = id(conn)
         if key not in self._connections and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             self._connections[key] = conn
@@ -139,16 +147,7 @@ class McpServer:
     async def _call_tool(
         self, ctx: Ctx, params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        conn = self._connection(ctx)
-        if params.name not in self.runtime.catalog:
-            close = self.runtime.catalog.suggest(params.name)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise MCPError(
-                types.INVALID_PARAMS,
-                f"unknown tool {params.name!r}{hint}",
-                {"name": params.name, "suggestions": close},
-            )
-        peer = McpPeer(ctx, lambda: conn.state.get("log_level", DEFAULT_LOG_LEVEL))
+        peer = self._peer(ctx)
         meta: dict[str, Any] = dict(ctx.meta or {})
         wants_progress = meta.get("progress_token", meta.get("progressToken")) is not None
         inv = Invocation(
@@ -167,12 +166,29 @@ class McpServer:
         except LLMSpellError as exc:
             await peer.flush()
             if exc.code in translate.CALLER_ERRORS:
-                raise translate.mcp_error(exc) from None
+                raise self._refusal(exc, inv) from None
             return types.CallToolResult(
                 content=[types.TextContent(text=exc.message)], is_error=True
             )
         await peer.flush()
         return translate.call_result(result)
+
+    def _peer(self, ctx: Ctx) -> McpPeer:
+        conn = self._connection(ctx)
+        return McpPeer(ctx, lambda: conn.state.get("log_level", DEFAULT_LOG_LEVEL))
+
+    def _refusal(self, exc: LLMSpellError, inv: Invocation) -> MCPError:
+        """A caller's error as JSON-RPC's. The catalog's own "unknown component" for the tool
+        called is MCP's "unknown tool", suggesting only what this caller may call."""
+        if exc.code != ErrorCode.UNKNOWN_COMPONENT or exc.data.get("name") != inv.name:
+            return translate.mcp_error(exc)
+        catalog, allows = self.runtime.catalog, self.runtime.pipeline.allows
+        close = [
+            name
+            for name in exc.data.get("suggestions", ())
+            if (found := catalog.find(name)) is not None and allows(inv.caller, found)
+        ]
+        return translate.unknown_tool(inv.name, close)
 
     # -- prompts --------------------------------------------------------------------------------
 
@@ -180,16 +196,24 @@ class McpServer:
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListPromptsResult:
         self._connection(ctx)
+        caller = _caller(ctx)
         return types.ListPromptsResult(
-            prompts=[translate.prompt(p) for p in self.runtime.prompts.list()]
+            prompts=[
+                translate.prompt(p)
+                for p in self.runtime.prompts.list()
+                if self._visible(caller, p)
+            ]
         )
 
     async def _get_prompt(
         self, ctx: Ctx, params: types.GetPromptRequestParams
     ) -> types.GetPromptResult:
+        inv = Invocation(
+            params.name, dict(params.arguments or {}), caller=_caller(ctx), peer=self._peer(ctx)
+        )
         try:
             prompt = self.runtime.prompts.get(params.name)
-            messages = await self.runtime.prompts.render(params.name, dict(params.arguments or {}))
+            messages = await self.runtime.render_prompt(inv)
         except LLMSpellError as exc:
             raise translate.mcp_error(exc) from None
         return types.GetPromptResult(
@@ -203,16 +227,24 @@ class McpServer:
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         self._connection(ctx)
+        caller = _caller(ctx)
         return types.ListResourcesResult(
-            resources=[translate.resource(r) for r in self.runtime.resources.list()]
+            resources=[
+                translate.resource(r)
+                for r in self.runtime.resources.list()
+                if self._visible(caller, r)
+            ]
         )
 
     async def _list_templates(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
     ) -> types.ListResourceTemplatesResult:
+        caller = _caller(ctx)
         return types.ListResourceTemplatesResult(
             resource_templates=[
-                translate.resource_template(r) for r in self.runtime.resources.templates()
+                translate.resource_template(r)
+                for r in self.runtime.resources.templates()
+                if self._visible(caller, r)
             ]
         )
 
@@ -221,12 +253,25 @@ class McpServer:
     ) -> types.ReadResourceResult:
         uri = str(params.uri)
         try:
-            parts = await self.runtime.resources.read(uri)
+            parts = await self.runtime.read_resource(Invocation(uri, caller=_caller(ctx)))
         except LLMSpellError as exc:
             if exc.code == ErrorCode.UNKNOWN_COMPONENT:
                 raise MCPError(RESOURCE_NOT_FOUND, exc.message, {"uri": uri}) from None
             raise translate.mcp_error(exc) from None
         return types.ReadResourceResult(contents=[translate.resource_contents(p) for p in parts])
+
+    def _visible(self, caller: Identity, item: Prompt | Resource) -> bool:
+        """A caller sees listed only the prompts and resources it may get or read, as with
+        tools: the policy is asked of the component the gate checks (`Runtime.render_prompt`,
+        `Runtime.read_resource`)."""
+        pipeline = self.runtime.pipeline
+        if pipeline.policy is None:
+            return True
+        if isinstance(item, Prompt):
+            gated = Component(item.name, _ungated, "prompt", item.description, source=item.source)
+        else:
+            gated = Component(item.uri, _ungated, "resource", item.description, source=item.source)
+        return pipeline.allows(caller, gated)
 
     # -- completions ----------------------------------------------------------------------------
 
@@ -236,13 +281,15 @@ class McpServer:
         ref, arg = params.ref, params.argument
         given = dict(params.context.arguments or {}) if params.context else {}
         completer = None
+        caller = _caller(ctx)
         if isinstance(ref, types.PromptReference):
             prompt = self.runtime.prompts.get(ref.name) if ref.name else None
-            found = prompt.argument(arg.name) if prompt else None
+            found = prompt.argument(arg.name) if prompt and self._visible(caller, prompt) else None
             completer = found.complete if found else None
         else:
             template = self.runtime.resources.template(ref.uri)
-            completer = template.complete.get(arg.name) if template else None
+            visible = template is not None and self._visible(caller, template)
+            completer = template.complete.get(arg.name) if template and visible else None
         values = await completer(arg.value, given) if completer else []
         return types.CompleteResult(
             completion=types.Completion(
@@ -262,11 +309,13 @@ def _progress(ctx: Ctx) -> Any:
 
 def _caller(ctx: Ctx) -> Identity:
     """Who the gateway's auth says is calling (HTTP), else the client by name (stdio)."""
-    scope = getattr(ctx.request, "scope", None)
-    identity = scope.get("state", {}).get("identity") if isinstance(scope, dict) else None
-    return identity if isinstance(identity, Identity) else Identity(subject=_subject(ctx))
+    return asgi.caller(getattr(ctx.request, "scope", None)) or Identity(subject=_subject(ctx))
 
 
 def _subject(ctx: Ctx) -> str:
     params = ctx.session.client_params
     return f"mcp:{params.client_info.name}" if params is not None else "mcp"
+
+
+async def _ungated(inv: Invocation) -> Result:
+    raise AssertionError("a prompt or resource is only named to the policy, never called")

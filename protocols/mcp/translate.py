@@ -248,6 +248,16 @@ def mcp_error(exc: LLMSpellError) -> MCPError:
     )
 
 
+def unknown_tool(name: str, suggestions: list[str]) -> MCPError:
+    """tools/call of a name not in the catalog: invalid params, with the closest names."""
+    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    return MCPError(
+        types.INVALID_PARAMS,
+        f"unknown tool {name!r}{hint}",
+        {"name": name, "suggestions": suggestions},
+    )
+
+
 def _json(value: Any) -> str:
     import json
 

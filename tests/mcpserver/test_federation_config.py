@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from llmspell.gateway.config import ConfigError, load
-from llmspell.protocols.mcp.client import ServerSpec
+from llmspell.protocols.mcp.spec import ServerSpec
 
 from .conftest import free_port, llmspell
 

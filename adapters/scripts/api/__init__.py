@@ -13,17 +13,11 @@ from .host import ScriptHost
 from .log import Writer, to_stderr, to_stdout
 from .mcp import ScriptPeer
 
-_stdout = to_stdout
-_stderr = to_stderr
-"""The names gateway.py imports."""
-
 __all__ = [
     "ScriptAPIError",
     "ScriptHost",
     "ScriptPeer",
     "Writer",
-    "_stderr",
-    "_stdout",
     "to_stderr",
     "to_stdout",
 ]

@@ -1,0 +1,344 @@
+"""The one place a runtime is put together. Every entry point (`llmspell gateway`, `run`,
+`tool`, `agent`, `mcp`, `a2a`, the benchmarks) says what it wants as a `Mode`, gets an
+`Assembly` (the runtime and its parts) and closes it with `aclose`, so a part is wired, and
+closed, the same way everywhere.
+
+Nothing heavy is imported here: each part imports its stack when it is started, so
+`llmspell run hello.lua` loads neither the protocol stacks nor the config schema (pydantic).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, get_args
+
+from llmspell.runtime import LLMSpellError, Runtime
+
+if TYPE_CHECKING:
+    from llmspell.adapters.llm.agent import Agent
+    from llmspell.adapters.scripts.engine import Limits
+    from llmspell.adapters.scripts.loader import LoadedScript
+    from llmspell.protocols.a2a import LazyRemoteAgents
+    from llmspell.protocols.mcp.remote import LazyFederation
+    from llmspell.protocols.mcp.spec import ServerSpec
+
+    from .config import GatewayConfig
+
+Writer = Callable[[str], None]
+RELOAD_POLL = 0.5
+"""Seconds between looks at the scripts' modification times (`--reload`)."""
+
+
+Part = Literal["builtins", "upstreams", "remote_agents", "scripts", "agents", "hardening"]
+"""What a mode may start: the built-in tools (unless the config says `builtins = false`); the
+config's MCP servers (`upstreams`), `[a2a_agents]`, `scripts` and `agents`; and `hardening`:
+`[policy]`, `[limits]` and `[tracing]` put into the pipeline."""
+EVERYTHING: frozenset[Part] = frozenset(get_args(Part))
+
+
+@dataclass(frozen=True, slots=True)
+class Mode:
+    """What an entry point starts besides the runtime; the defaults are the gateway's. The
+    federation and the A2A client are always plugged in (lazily), so a script's `MCP.connect`
+    and `A2A.send` work in every mode."""
+
+    start: frozenset[Part] = EVERYTHING
+    only: str | None = None
+    """Connect only the server a `server.tool` name needs."""
+    wait: Literal["config", "first_attempt"] = "config"
+    """How long start waits for upstreams: the config's `startup_wait`, or each server's first
+    connection attempt (a command's answer should not race the connection)."""
+    reload: bool = False
+    """Reload a script when its file changes."""
+    stdout: bool = False
+    """Scripts print to stdout (`llmspell run`); otherwise to stderr, which is where the
+    assembly's own notes go, since stdout may be the MCP stdio channel."""
+    roots: tuple[str, ...] = ()
+    """Directories file tools and agent images may use, instead of the config's `roots`."""
+
+    @classmethod
+    def serve(cls, *, reload: bool = False) -> Mode:
+        """`llmspell gateway` and `mcp stdio`: everything the config names."""
+        return cls(reload=reload)
+
+    @classmethod
+    def catalog(cls, only: str | None = None) -> Mode:
+        """`tool`, `mcp list|status`: the built-ins and the config's MCP servers."""
+        return cls(frozenset({"builtins", "upstreams"}), only=only, wait="first_attempt")
+
+    @classmethod
+    def local(cls, *, builtins: bool = True, roots: tuple[str, ...] = ()) -> Mode:
+        """`run`, `agent run`, `a2a`: nothing connected at start (no config is read)."""
+        start: frozenset[Part] = frozenset({"builtins"} if builtins else ())
+        return cls(start, stdout=True, roots=roots)
+
+
+class Assembly:
+    """A runtime and its parts. `config` is None when no config is read (`llmspell run`): the
+    built-ins under the mode's roots (default the working directory), nothing else."""
+
+    def __init__(
+        self, config: GatewayConfig | None, mode: Mode, *, write: Writer | None = None
+    ) -> None:
+        self._config = config
+        self.mode = mode
+        self.runtime = Runtime()
+        self.write: Writer = write or _note
+        """Where the assembly's own notes go (an agent not added, a reload)."""
+        self.federation: LazyFederation | None = None
+        """The remote MCP servers (`mcpServers`, `MCP.connect`)."""
+        self.remote_agents: LazyRemoteAgents | None = None
+        """The remote A2A agents (`[a2a_agents]`, `A2A.discover`)."""
+        self.scripts: dict[Path, LoadedScript] = {}
+        self.agents: list[Agent] = []
+        self._script_args: dict[Path, list[str]] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._tracing: Any = None
+
+    @property
+    def config(self) -> GatewayConfig:
+        """The config it was built from; the defaults when none was read."""
+        if self._config is not None:
+            return self._config
+        from .config import GatewayConfig
+
+        return GatewayConfig()
+
+    @property
+    def roots(self) -> list[Path]:
+        if self.mode.roots:
+            return [Path(r) for r in self.mode.roots]
+        return self._config.root_paths() if self._config is not None else [Path.cwd()]
+
+    @property
+    def limits(self) -> Limits:
+        """Each script's limits: `[limits] timeout` and `memory_mb`."""
+        from llmspell.adapters.scripts.engine import Limits
+
+        if self._config is None:
+            return Limits()
+        limits = self._config.limits
+        return Limits(timeout=limits.timeout or None, memory=limits.memory_mb * 1024 * 1024)
+
+    async def start(self) -> None:
+        """Built-in tools, then remote MCP servers (opened in parallel), then remote A2A agents,
+        then scripts (which may use all of them), then config agents (which may offer any of
+        them). A script that fails to load stops the start with its FILE:LINE; an upstream that
+        fails is reported and retried."""
+        from llmspell.protocols.a2a import LazyRemoteAgents
+
+        config, mode = self._config, self.mode
+        if config is not None and "hardening" in mode.start:
+            self._harden(config)
+        if "builtins" in mode.start and (config is None or config.builtins):
+            from llmspell.adapters.tools import register_builtins
+
+            register_builtins(self.runtime.catalog, roots=self.roots)
+        await self._start_federation()
+        self.remote_agents = self.runtime.a2a = LazyRemoteAgents(self.runtime)
+        if config is None:
+            return
+        if "remote_agents" in mode.start:
+            await self._add_remote_agents(config)
+        if "scripts" in mode.start:
+            self._script_args = config.script_entries()
+            for path in self._script_args:
+                await self.load(path)
+        if "agents" in mode.start:
+            for spec in config.agents:
+                self.runtime.catalog.register(self.agent(spec.model_dump()).component())
+        if mode.reload and self.scripts:
+            self._watch = asyncio.create_task(self._watch_scripts())
+
+    def _harden(self, config: GatewayConfig) -> None:
+        """`[policy]`, `[limits]` and `[tracing]` into the pipeline; each costs nothing unset."""
+        from .limits import RateLimiter
+        from .policy import RulePolicy
+
+        pipeline, limits = self.runtime.pipeline, config.limits
+        pipeline.policy = RulePolicy.of(config.policy)
+        pipeline.limiter = RateLimiter(limits.rate) if limits.rate else None
+        pipeline.default_timeout = limits.call_timeout or None
+        pipeline.max_result_bytes = limits.max_result_bytes or None
+        if config.tracing.enabled:
+            from . import tracing
+
+            self._tracing = tracing.setup(config.tracing)
+            pipeline.tracer = tracing.tracer()
+
+    async def _start_federation(self) -> None:
+        from llmspell.protocols.mcp.remote import LazyFederation
+
+        config, mode = self._config, self.mode
+        if config is None:
+            self.federation = self.runtime.remote = LazyFederation(self.runtime)
+            return
+        separator = config.federation.separator
+        specs: list[ServerSpec] = config.server_specs() if "upstreams" in mode.start else []
+        if mode.only is not None:
+            specs = [s for s in specs if mode.only.startswith(s.name + separator)]
+        wait = config.federation.startup_wait
+        if mode.wait == "first_attempt":
+            enabled = [s.connect_timeout for s in specs if not s.disabled]
+            wait = max(enabled, default=0.0) + 1.0
+        self.federation = self.runtime.remote = LazyFederation(
+            self.runtime, separator=separator, startup_wait=wait
+        )
+        if specs:
+            await self.federation.start(specs)
+
+    async def _add_remote_agents(self, config: GatewayConfig) -> None:
+        """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""
+        if not config.a2a_agents:
+            return
+        from llmspell.protocols.mcp.spec import expand_env
+
+        agents = self.remote_agents
+        assert agents is not None
+
+        async def add(name: str, url: str, headers: dict[str, str]) -> None:
+            try:
+                await agents.add(name, expand_env(url), expand_env(headers))
+            except (LLMSpellError, KeyError) as exc:
+                self.write(f"llmspell: A2A agent {name!r} not added: {exc}\n")
+
+        await asyncio.gather(*(add(n, a.url, a.headers) for n, a in config.a2a_agents.items()))
+
+    async def load(
+        self,
+        path: str | Path,
+        *,
+        engine: str | None = None,
+        args: list[str] | None = None,
+        limits: Limits | None = None,
+    ) -> LoadedScript:
+        """Run a script's main chunk into the runtime (its components join the catalog); it is
+        closed with the assembly. Raises ScriptError with FILE:LINE when it fails."""
+        from llmspell.adapters.scripts.api import to_stderr, to_stdout
+        from llmspell.adapters.scripts.loader import load_script
+
+        key = Path(path)
+        out, err = (to_stdout, to_stderr) if self.mode.stdout else (self.write, self.write)
+        loaded = await load_script(
+            self.runtime,
+            str(path),
+            engine=engine,
+            limits=limits or self.limits,
+            args=args if args is not None else self._script_args.get(key),
+            stdout=out,
+            stderr=err,
+            roots=self.roots,
+        )
+        self.scripts[key] = loaded
+        return loaded
+
+    async def reload(self, path: Path) -> None:
+        """Swap a script for its new version; its components leave and come back, and MCP
+        clients hear `list_changed`. A broken edit is reported and leaves the script unloaded."""
+        with self.runtime.catalog.batch():
+            old = self.scripts.pop(path, None)
+            if old is not None:
+                old.unload()
+                await old.aclose()
+            try:
+                await self.load(path)
+            except (LLMSpellError, OSError) as exc:
+                self.write(f"llmspell: reload of {path} failed: {exc}\n")
+                return
+        self.write(f"llmspell: reloaded {path}\n")
+
+    async def _watch_scripts(self) -> None:
+        paths = list(self.scripts)
+        seen = await asyncio.to_thread(_mtimes, paths)
+        while True:
+            await asyncio.sleep(RELOAD_POLL)
+            now = await asyncio.to_thread(_mtimes, paths)
+            for path in paths:
+                if now[path] != seen[path]:
+                    await self.reload(path)
+            seen = now
+
+    def agent(self, spec: dict[str, Any]) -> Agent:
+        """An LLM agent (the script API's spec keys) calling tools through the pipeline and
+        reading images under the roots; closed with the assembly."""
+        from llmspell.adapters.llm.agent import Agent, AgentSpec
+        from llmspell.adapters.tools.files import Roots
+
+        roots = Roots.of(self.roots)
+
+        async def load_image(path: str) -> bytes:
+            return await roots.read_bytes("agent", path)
+
+        agent = Agent(AgentSpec.from_plain(spec), self.runtime.pipeline, load_image=load_image)
+        self.agents.append(agent)
+        return agent
+
+    def summary(self) -> dict[str, list[str]]:
+        """What is served, by kind: the start-up summary and `/healthz`."""
+        catalog = self.runtime.catalog
+        return {
+            "tools": sorted(c.name for c in catalog.list("tool")),
+            "agents": sorted(c.name for c in catalog.list("agent")),
+            "workflows": sorted(c.name for c in catalog.list("workflow")),
+            "prompts": sorted(p.name for p in self.runtime.prompts.list()),
+            "resources": sorted(
+                r.uri for r in [*self.runtime.resources.list(), *self.runtime.resources.templates()]
+            ),
+            "scripts": [str(p) for p in self.scripts],
+            "upstreams": [
+                f"{u['name']} ({u['state']}, {u['tools']} tools)" for u in self.upstreams()
+            ],
+        }
+
+    def upstreams(self) -> list[dict[str, Any]]:
+        """Each remote MCP server's name, transport, target, state and tool count."""
+        return self.federation.servers() if self.federation is not None else []
+
+    async def aclose(self) -> None:
+        """Close whatever was started, in reverse order; safe after a partial start."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        for script in self.scripts.values():
+            await script.aclose()
+        for agent in self.agents:
+            await agent.aclose()
+        if self.federation is not None:
+            await self.federation.aclose()
+        if self.remote_agents is not None:
+            await self.remote_agents.aclose()
+        if self._tracing is not None:
+            self._tracing.shutdown()  # flushes the spans still batched
+
+
+@contextlib.asynccontextmanager
+async def assemble(
+    config: GatewayConfig | None, mode: Mode, *, write: Writer | None = None
+) -> AsyncIterator[Assembly]:
+    """The started assembly for the block; closed when it ends, also when start fails."""
+    assembly = Assembly(config, mode, write=write)
+    try:
+        await assembly.start()
+        yield assembly
+    finally:
+        await assembly.aclose()
+
+
+def _note(text: str) -> None:
+    print(text, end="", file=sys.stderr, flush=True)
+
+
+def _mtimes(paths: list[Path]) -> dict[Path, float]:
+    stamps = {}
+    for path in paths:
+        try:
+            stamps[path] = path.stat().st_mtime
+        except OSError:
+            stamps[path] = 0.0
+    return stamps

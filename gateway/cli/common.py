@@ -1,0 +1,54 @@
+"""What the command groups share: the config options, reading the config, reporting an error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    from ..config import GatewayConfig
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""Where a command group adds its parsers."""
+
+
+def catalog_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="llmspell.toml, or an IDE's mcp.json (default ./llmspell.toml when present)",
+    )
+    parser.add_argument(
+        "--mcp-config",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an mcpServers JSON file (Claude Desktop, Cursor, VS Code); repeatable",
+    )
+
+
+def load_config(ns: argparse.Namespace) -> GatewayConfig:
+    """`--config` (else ./llmspell.toml, else the defaults) plus each `--mcp-config`; raises
+    ConfigError."""
+    from ..config import load
+
+    config = load(ns.config)
+    for path in ns.mcp_config:
+        config.add_servers_file(path)
+    return config
+
+
+def error(message: str) -> int:
+    print(f"llmspell: {message}", file=sys.stderr)
+    return 1
+
+
+def show_help(parser: argparse.ArgumentParser) -> Any:
+    """The handler of a group named without its action: its help, exit code 2."""
+
+    def show(ns: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return show

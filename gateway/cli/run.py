@@ -1,0 +1,59 @@
+"""`llmspell run FILE [-- ARGS...]`: run a script once against the built-in tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .common import Commands, error
+
+
+def add(commands: Commands) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run a Lua or JavaScript script",
+        description="Run a Lua or JavaScript script with the built-in tools.",
+        epilog="Arguments after `--` are passed to the script as ARGS (a list of strings): "
+        "llmspell run greet.lua -- World",
+    )
+    run.add_argument("file", help="script file (.lua, .js)")
+    run.add_argument("--engine", help="lua | javascript (QuickJS, default for .js) | v8")
+    run.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds before the script is stopped (default 30)",
+    )
+    run.add_argument("--memory", type=int, default=256, help="memory cap in MB (default 256)")
+    run.add_argument(
+        "--allow-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory file-operations may use (default: the working directory); repeatable",
+    )
+    run.usage = run.format_usage().removeprefix("usage: ").rstrip() + " [-- ARGS ...]"
+    run.set_defaults(handler=handle)
+
+
+def handle(ns: argparse.Namespace) -> int:
+    from llmspell.adapters.scripts.engine import Limits
+    from llmspell.runtime import LLMSpellError
+
+    from ..assembly import Mode, assemble
+
+    limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
+
+    async def go() -> None:
+        async with assemble(None, Mode.local(roots=tuple(ns.allow_root))) as parts:
+            await parts.load(ns.file, engine=ns.engine, args=ns.script_args, limits=limits)
+
+    try:
+        asyncio.run(go())
+    except LLMSpellError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        return error(str(exc))
+    return 0

@@ -1,0 +1,56 @@
+"""Every use of the MCP SDK beyond its public API, in one place.
+
+Each function reaches one private attribute, for want of a public one, and fails with a message
+that names it when the installed SDK no longer has it; tests/mcpserver/test_sdk_private.py
+runs them all against the installed SDK, so an upgrade that moves one fails there first.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+from mcp.server import Server
+from mcp.server.connection import Connection
+from mcp.server.context import ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+
+class SdkChanged(RuntimeError):
+    """The installed MCP SDK lacks something llmspell reaches into."""
+
+
+def _missing(what: str) -> SdkChanged:
+    version = importlib.metadata.version("mcp")
+    return SdkChanged(
+        f"the installed MCP SDK ({version}) has no {what}; llmspell reaches it in "
+        "protocols/mcp/sdk_private.py, which needs updating for this SDK"
+    )
+
+
+def connection(ctx: ServerRequestContext[Any, Any]) -> Connection:
+    """The client connection behind a request (its state, its change notifications). The
+    request context's session proxies it without exposing it."""
+    try:
+        conn: Connection = ctx.session._connection
+    except AttributeError:
+        raise _missing("ServerSession._connection") from None
+    return conn
+
+
+def session_count(manager: StreamableHTTPSessionManager) -> int:
+    """Sessions the Streamable HTTP transport holds (by id; stateless requests hold none)."""
+    try:
+        return len(manager._server_instances)
+    except AttributeError:
+        raise _missing("StreamableHTTPSessionManager._server_instances") from None
+
+
+def drop_tracing(server: Server[Any]) -> None:
+    """Remove the SDK's OpenTelemetry middleware: it opens a span per request even with no
+    tracer provider installed, which a gateway that does not trace should not pay for."""
+    try:
+        from mcp.server._otel import OpenTelemetryMiddleware
+    except ImportError:
+        raise _missing("mcp.server._otel.OpenTelemetryMiddleware") from None
+    server.middleware = [m for m in server.middleware if not isinstance(m, OpenTelemetryMiddleware)]
