@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .assembly import Assembly
 from .config import GatewayConfig
-from .gateway import Gateway
 from .limits import BodyLimit
 from .logs import AccessLog
 from .metrics import Metrics
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 def build_app(
-    gateway: Gateway,
+    gateway: Assembly,
     mcp: McpServer,
     options: HttpOptions,
     base_url: str | None = None,
@@ -153,7 +153,7 @@ class _LazyA2A:
     listen before anyone asks."""
 
     def __init__(
-        self, gateway: Gateway, base_url: str, host: str, authenticator: Authenticator | None
+        self, gateway: Assembly, base_url: str, host: str, authenticator: Authenticator | None
     ) -> None:
         self.gateway = gateway
         self.base_url = base_url

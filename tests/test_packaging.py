@@ -199,8 +199,12 @@ def make_dry_run(tmp_path: Path, target: str) -> str:
     for name in ("Makefile", "pyproject.toml", "setup.py", "package.json", "package-lock.json"):
         if (ROOT / name).exists():
             shutil.copy(ROOT / name, tmp_path / name)
-    dry = subprocess.run(
-        ["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, check=True
+    dry = subprocess.run(  # --no-print-directory: under `make test` this is a sub-make
+        ["make", "--no-print-directory", "-n", target],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return dry.stdout
 

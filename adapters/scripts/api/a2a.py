@@ -7,13 +7,12 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from llmspell.runtime import ErrorCode, Invocation, LLMSpellError, Part, TextPart
+from llmspell.runtime import Invocation, Part, TextPart
 from llmspell.runtime.content import part_to_plain
 from llmspell.runtime.invocation import nested
-from llmspell.runtime.remote import RemoteAgents
 
 from ..engine import HostFunction, ScriptFunction
-from .arguments import as_object, need, parts
+from .arguments import as_object, need, parts, plugged
 from .binding import async_
 
 if TYPE_CHECKING:
@@ -28,17 +27,10 @@ def bind(host: ScriptHost) -> dict[str, HostFunction]:
     }
 
 
-def _agents(host: ScriptHost) -> RemoteAgents:
-    if host.runtime.a2a is None:
-        raise LLMSpellError(
-            ErrorCode.NOT_CONFIGURED, "A2A: this runtime has no A2A client plugged in"
-        )
-    return host.runtime.a2a
-
-
 async def discover(host: ScriptHost, url: Any, name: Any = None) -> dict[str, Any]:
     need(isinstance(url, str), "A2A.discover(url): url must be a string")
-    return await _agents(host).discover(url, name if isinstance(name, str) else None)
+    agents = plugged(host.runtime.a2a, "A2A")
+    return await agents.discover(url, name if isinstance(name, str) else None)
 
 
 async def send(host: ScriptHost, agent: Any, message: Any, opts: Any = None) -> dict[str, Any]:
@@ -62,7 +54,7 @@ async def send(host: ScriptHost, agent: Any, message: Any, opts: Any = None) -> 
                 plain["parts"] = [part_to_plain(p) for p in update["parts"]]
             await callback.engine.call(callback, plain)
 
-    agents = _agents(host)
+    agents = plugged(host.runtime.a2a, "A2A")
     name = agent
     if agent.startswith(("http://", "https://")):
         name = (await agents.discover(agent))["name"]
@@ -84,7 +76,7 @@ async def send(host: ScriptHost, agent: Any, message: Any, opts: Any = None) -> 
 
 async def get_task(host: ScriptHost, agent: Any, task_id: Any) -> dict[str, Any]:
     need(isinstance(agent, str) and isinstance(task_id, str), "A2A.get_task(agent, id)")
-    return await _agents(host).get_task(agent, task_id)
+    return await plugged(host.runtime.a2a, "A2A").get_task(agent, task_id)
 
 
 def _text(sent: list[Part]) -> str:

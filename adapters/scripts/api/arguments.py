@@ -3,12 +3,13 @@ the script sees as an ordinary error (`pcall` / `catch`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from llmspell.runtime import ErrorCode, LLMSpellError, Part, TextPart
 from llmspell.runtime.content import part_from_plain
 
 API_ERROR = ErrorCode.INVALID_ARGUMENTS
+T = TypeVar("T")
 
 
 class ScriptAPIError(LLMSpellError):
@@ -59,3 +60,12 @@ def parts(value: Any, what: str) -> list[Part]:
     if value is None:
         return []
     return [part(item, what) for item in (value if isinstance(value, list) else [value])]
+
+
+def plugged(port: T | None, what: str) -> T:
+    """A runtime port (the MCP or A2A client) that the entry point may not have plugged in."""
+    if port is None:
+        raise LLMSpellError(
+            ErrorCode.NOT_CONFIGURED, f"{what}: this runtime has no {what} client plugged in"
+        )
+    return port

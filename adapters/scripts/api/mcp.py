@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from llmspell.runtime import ErrorCode, LLMSpellError, TextPart
+from llmspell.runtime import TextPart
 from llmspell.runtime.content import part_to_plain
 from llmspell.runtime.peer import ElicitReply, SamplingReply, SamplingRequest
-from llmspell.runtime.remote import RemoteServers
 
 from ..engine import HostFunction, ScriptFunction
-from .arguments import need
+from .arguments import need, plugged
 from .binding import async_, sync
 from .log import display
 
@@ -30,14 +29,6 @@ def bind(host: ScriptHost) -> dict[str, HostFunction]:
     }
 
 
-def _remote(host: ScriptHost) -> RemoteServers:
-    if host.runtime.remote is None:
-        raise LLMSpellError(
-            ErrorCode.NOT_CONFIGURED, "MCP: this runtime has no MCP client plugged in"
-        )
-    return host.runtime.remote
-
-
 async def connect(host: ScriptHost, spec: Any) -> dict[str, Any]:
     """`MCP.connect{name=, command=, args=, env=}` or `MCP.connect{name=, url=, headers=}`, with
     `on_sample=` / `on_elicit=` functions to answer the server's requests."""
@@ -46,14 +37,15 @@ async def connect(host: ScriptHost, spec: Any) -> dict[str, Any]:
     for key, fn in handlers.items():
         need(isinstance(fn, ScriptFunction), f"MCP.connect: {key} must be a function")
     peer = ScriptPeer(handlers.get("on_sample"), handlers.get("on_elicit"))
-    info = await _remote(host).connect(spec, peer=peer if handlers else None)
+    remote = plugged(host.runtime.remote, "MCP")
+    info = await remote.connect(spec, peer=peer if handlers else None)
     host.servers.append(info["name"])
     return info
 
 
 async def disconnect(host: ScriptHost, name: Any) -> None:
     need(isinstance(name, str), "MCP.disconnect(name): name must be a string")
-    await _remote(host).disconnect(name)
+    await plugged(host.runtime.remote, "MCP").disconnect(name)
     if name in host.servers:
         host.servers.remove(name)
 
@@ -64,7 +56,7 @@ def servers(host: ScriptHost) -> list[dict[str, Any]]:
 
 def tools(host: ScriptHost, server: Any) -> list[dict[str, Any]]:
     need(isinstance(server, str), "MCP.tools(server): server must be a string")
-    return _remote(host).tools(server)
+    return plugged(host.runtime.remote, "MCP").tools(server)
 
 
 @dataclass(slots=True)
