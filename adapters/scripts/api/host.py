@@ -77,10 +77,7 @@ class ScriptHost:
 
     async def aclose(self) -> None:
         """Release what the script opened: its agents' provider connections, its MCP servers."""
-        from llmspell.adapters.llm.agent import Agent
-
-        for held in self.refs.all(Agent):
-            await held.aclose()
+        await self.refs.aclose()
         if self.runtime.remote is not None:
             for name in self.servers:
                 await self.runtime.remote.disconnect(name)

@@ -40,5 +40,10 @@ class Refs:
         value = self._held.get(ref) if isinstance(ref, int) else None
         return value if isinstance(value, kind) else None
 
-    def all(self, kind: type[T]) -> list[T]:
-        return [v for v in self._held.values() if isinstance(v, kind)]
+    async def aclose(self) -> None:
+        """Close what the script still holds that owns connections (its agents' providers);
+        duck-typed, so closing a script never imports the LLM stack it did not use."""
+        for value in list(self._held.values()):
+            closer = getattr(value, "aclose", None)
+            if closer is not None:
+                await closer()
