@@ -68,8 +68,8 @@ class Mode:
 
     @classmethod
     def catalog(cls, only: str | None = None) -> Mode:
-        """`tool`, `mcp list|status`: the built-ins and the config's MCP servers."""
-        return cls(frozenset({"builtins", "upstreams"}), only=only, wait="first_attempt")
+        """`tool`, `mcp list|status`: the built-ins, the config's MCP servers and its agents."""
+        return cls(frozenset({"builtins", "upstreams", "agents"}), only=only, wait="first_attempt")
 
     @classmethod
     def local(cls, *, builtins: bool = True, roots: tuple[str, ...] = ()) -> Mode:

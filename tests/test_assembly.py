@@ -63,8 +63,9 @@ async def test_serve_mode_starts_all_the_config_names(tmp_path: Path) -> None:
         answer = await parts.runtime.call("helper", {"text": "what is 6*7?"})
         assert answer.text == "The answer is 42."
     async with assemble(config, Mode.catalog()) as listed:  # the same config, for `tool list`
-        assert "greet" not in listed.runtime.catalog and "helper" not in listed.runtime.catalog
-        assert listed.runtime.pipeline.policy is None and listed.scripts == {}
+        assert "helper" in listed.runtime.catalog, "`tool run helper` must find config agents"
+        assert "greet" not in listed.runtime.catalog and listed.scripts == {}
+        assert listed.runtime.pipeline.policy is None
 
 
 async def test_catalog_mode_connects_only_the_server_a_tool_name_needs(tmp_path: Path) -> None:

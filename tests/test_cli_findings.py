@@ -147,6 +147,18 @@ async def test_default_assistant_answers_arithmetic_with_the_calculator(
     assert "The answer is 42." in MessageToJson(task.artifacts[0])
 
 
+def test_cli_knows_the_agents_the_gateway_serves() -> None:
+    """With no config the gateway serves the demo `assistant`; `tool list` and `tool run` see
+    the same catalog (run from the checkout, which has no llmspell.toml)."""
+    listed = llmspell("tool", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {"name": "assistant", "kind": "agent"}.items() <= next(
+        c for c in json.loads(listed.stdout) if c["name"] == "assistant"
+    ).items()
+    ran = llmspell("tool", "run", "assistant", "--args", '{"text": "What is 6*7?"}')
+    assert ran.returncode == 0 and ran.stdout.strip() == "The answer is 42.", ran.stderr
+
+
 # -- a2a send on a task that fails -------------------------------------------------------------
 
 
@@ -159,6 +171,29 @@ def test_a2a_send_reports_why_a_task_failed(default_gateway: RunningGateway, str
     done = llmspell("a2a", "send", url, "6*7")
     assert done.returncode == 0 and done.stdout.splitlines()[0] == "42"
     assert done.stderr.strip() == "[completed]"
+
+
+def test_a2a_send_stream_shows_only_text_updates(default_gateway: RunningGateway) -> None:
+    """The demo agent streams its answer; no bare step counter (`… 1`) reads as output."""
+    url = f"{base(default_gateway)}/a2a/assistant"
+    sent = llmspell("a2a", "send", url, "What is 6*7?", "--stream")
+    assert sent.returncode == 0, sent.stderr
+    updates = [line for line in sent.stdout.splitlines() if line.startswith("… ")]
+    assert "".join(u.removeprefix("… ") for u in updates) == "The answer is 42.", updates
+
+
+def test_a2a_send_to_no_agent_says_so_in_one_line(default_gateway: RunningGateway) -> None:
+    sent = llmspell("a2a", "send", f"{base(default_gateway)}/a2a/nosuch", "hi")
+    assert sent.returncode == 1
+    lines = sent.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no agent card" in lines[0] and "404" in lines[0], sent.stderr
+
+
+def test_mcp_status_of_a_gateway_without_upstreams(default_gateway: RunningGateway) -> None:
+    status = llmspell("mcp", "status", "--url", base(default_gateway))
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines() == [f"gateway at {base(default_gateway)}: ready"]
+    assert "Traceback" not in status.stderr
 
 
 # -- help --------------------------------------------------------------------------------------

@@ -236,7 +236,8 @@ class Agent:
         async for event in self.provider.stream(request):
             if isinstance(event, Done):
                 return event.completion
-            await on_chunk(event.text)
+            if event.text:  # a role-only or empty delta carries nothing to show
+                await on_chunk(event.text)
         raise LLMSpellError(
             ErrorCode.PROVIDER_ERROR, f"{self.spec.model.label}: the stream ended without a reply"
         )

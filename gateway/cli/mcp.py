@@ -92,7 +92,8 @@ def print_servers(servers: list[dict[str, Any]], as_json: bool) -> None:
         print(json.dumps(servers, indent=2))
         return
     name, state, transport = (
-        max(len(str(s[key])) for s in servers) for key in ("name", "state", "transport")
+        max((len(str(s[key])) for s in servers), default=0)
+        for key in ("name", "state", "transport")
     )
     tools = [t for s in servers for t in s.get("tool_list", [])]
     tool_width = max((len(t["name"]) for t in tools), default=0)

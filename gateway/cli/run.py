@@ -15,7 +15,7 @@ def add(commands: Commands) -> None:
         help="run a Lua or JavaScript script",
         description="Run a Lua or JavaScript script with the built-in tools.",
         epilog="Arguments after `--` are passed to the script as ARGS (a list of strings): "
-        "llmspell run greet.lua -- World",
+        "llmspell run examples/hello.lua -- World",
     )
     run.add_argument("file", help="script file (.lua, .js)")
     run.add_argument("--engine", help="lua | javascript (QuickJS, default for .js) | v8")

@@ -113,10 +113,12 @@ class RemoteAgent:
                 self.card = await A2ACardResolver(self._http, self.url).get_agent_card()
                 break
             except (A2AClientError, httpx.HTTPError) as exc:
-                if attempt == RETRIES - 1:
+                status = getattr(exc, "status_code", None) or 0
+                if attempt == RETRIES - 1 or 400 <= status < 500:  # a 4xx will not change
                     named = f"A2A agent {self.name!r} at" if self.name else "A2A agent at"
                     raise LLMSpellError(
-                        ErrorCode.UNAVAILABLE, f"{named} {self.url}: no agent card ({exc})"
+                        ErrorCode.UNAVAILABLE,
+                        f"{named} {self.url}: no agent card ({_first_line(exc)})",
                     ) from None
                 await asyncio.sleep(delay)
                 delay *= 2
@@ -263,7 +265,7 @@ class RemoteAgent:
             else:
                 progress.artifacts[artifact.artifact_id] = parts
             update["parts"] = parts
-        update.update(state=TaskState.Name(progress.state), task_id=progress.task_id)
+        update.update(state=progress.state_name, task_id=progress.task_id)
         if on_update is not None:
             await on_update(update)
 
@@ -395,3 +397,8 @@ class RemoteAgents:
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "agent"
+
+
+def _first_line(exc: Exception) -> str:
+    """httpx appends a line of advice and a documentation link to its status errors."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

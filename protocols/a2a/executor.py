@@ -74,8 +74,10 @@ class ComponentExecutor(AgentExecutor):
             await events.start()  # the task and `working` at once: a plain call says no more
 
         async def progress(done: float, total: float | None, message: str | None) -> None:
-            text = message or (f"{done:g}/{total:g}" if total else f"{done:g}")
-            await events.send(StatusUpdate("working", [TextPart(text)]))
+            """A bare step count (no message, no total) says nothing a reader can use."""
+            text = message or (f"{done:g}/{total:g}" if total else None)
+            if text:
+                await events.send(StatusUpdate("working", [TextPart(text)]))
 
         inv = Invocation(
             name,
