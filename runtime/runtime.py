@@ -11,9 +11,9 @@ from .events import EventBus
 from .hooks import HookRegistry
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
-from .prompts import PromptMessage, PromptRegistry
+from .prompts import Prompt, PromptMessage, PromptRegistry
 from .remote import RemoteAgents, RemoteServers
-from .resources import ResourceRegistry
+from .resources import Resource, ResourceRegistry
 from .state import MemoryStateStore, StateStore
 
 
@@ -35,19 +35,17 @@ class Runtime:
         """`inv.name` is the prompt; it passes the pipeline's gate (policy, limits, metrics,
         events) as a component of kind `prompt` would."""
         prompt = self.prompts.get(inv.name)
-        gated = Component(prompt.name, _ungated, "prompt", prompt.description, source=prompt.source)
         return await self.pipeline.gate(
-            gated, inv, lambda i: self.prompts.render(i.name, dict(i.arguments))
+            gated(prompt), inv, lambda i: self.prompts.render(i.name, dict(i.arguments))
         )
 
     async def read_resource(self, inv: Invocation) -> list[ResourcePart]:
         """`inv.name` is the URI; gated as a component of kind `resource` named by the URI the
         resource was registered under (a template's own URI), so one policy rule covers it."""
         resource, params = self.resources.resolve(inv.name)
-        gated = Component(
-            resource.uri, _ungated, "resource", resource.description, source=resource.source
+        return await self.pipeline.gate(
+            gated(resource), inv, lambda i: resource.read(i.name, params)
         )
-        return await self.pipeline.gate(gated, inv, lambda i: resource.read(i.name, params))
 
     async def call(
         self,
@@ -61,6 +59,15 @@ class Runtime:
         return await self.pipeline.invoke(
             Invocation.create(name, arguments, timeout=timeout, caller=caller)
         )
+
+
+def gated(item: Prompt | Resource) -> Component:
+    """What the pipeline's gate (and a listing's policy check) sees of a prompt or a resource:
+    a component of kind `prompt` or `resource`, named by the prompt's name or the URI the
+    resource was registered under, which is never called as a handler."""
+    if isinstance(item, Prompt):
+        return Component(item.name, _ungated, "prompt", item.description, source=item.source)
+    return Component(item.uri, _ungated, "resource", item.description, source=item.source)
 
 
 async def _ungated(inv: Invocation) -> Result:

@@ -16,16 +16,15 @@ from typing import Any
 
 import mcp_types as types
 from llmspell.runtime import (
-    Component,
     ErrorCode,
     Identity,
     Invocation,
     LLMSpellError,
     Prompt,
     Resource,
-    Result,
     Runtime,
 )
+from llmspell.runtime.runtime import gated
 from mcp.server import Server
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
@@ -265,13 +264,7 @@ class McpServer:
         tools: the policy is asked of the component the gate checks (`Runtime.render_prompt`,
         `Runtime.read_resource`)."""
         pipeline = self.runtime.pipeline
-        if pipeline.policy is None:
-            return True
-        if isinstance(item, Prompt):
-            gated = Component(item.name, _ungated, "prompt", item.description, source=item.source)
-        else:
-            gated = Component(item.uri, _ungated, "resource", item.description, source=item.source)
-        return pipeline.allows(caller, gated)
+        return pipeline.policy is None or pipeline.allows(caller, gated(item))
 
     # -- completions ----------------------------------------------------------------------------
 
@@ -316,6 +309,3 @@ def _subject(ctx: Ctx) -> str:
     params = ctx.session.client_params
     return f"mcp:{params.client_info.name}" if params is not None else "mcp"
 
-
-async def _ungated(inv: Invocation) -> Result:
-    raise AssertionError("a prompt or resource is only named to the policy, never called")
