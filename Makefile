@@ -25,6 +25,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench ready
 	$(PY) -m llmspell.bench gateway
 	$(PY) -m llmspell.bench proxy
+	$(PY) -m llmspell.bench workflow
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -34,10 +34,12 @@ RELOAD_POLL = 0.5
 """Seconds between looks at the scripts' modification times (`--reload`)."""
 
 
-Part = Literal["builtins", "upstreams", "remote_agents", "scripts", "agents", "hardening"]
+Part = Literal[
+    "builtins", "upstreams", "remote_agents", "scripts", "agents", "workflows", "hardening"
+]
 """What a mode may start: the built-in tools (unless the config says `builtins = false`); the
-config's MCP servers (`upstreams`), `[a2a_agents]`, `scripts` and `agents`; and `hardening`:
-`[policy]`, `[limits]` and `[tracing]` put into the pipeline."""
+config's MCP servers (`upstreams`), `[a2a_agents]`, `scripts`, `agents` and `[workflows]`;
+and `hardening`: `[policy]`, `[limits]` and `[tracing]` put into the pipeline."""
 EVERYTHING: frozenset[Part] = frozenset(get_args(Part))
 
 
@@ -70,6 +72,15 @@ class Mode:
     def catalog(cls, only: str | None = None) -> Mode:
         """`tool`, `mcp list|status`: the built-ins, the config's MCP servers and its agents."""
         return cls(frozenset({"builtins", "upstreams", "agents"}), only=only, wait="first_attempt")
+
+    @classmethod
+    def workflows(cls) -> Mode:
+        """`workflow list|run`: whatever a workflow's steps may call (built-ins, upstreams,
+        remote agents, scripts' tools and workflows, agents) and the config's workflows."""
+        start: frozenset[Part] = frozenset(
+            {"builtins", "upstreams", "remote_agents", "scripts", "agents", "workflows"}
+        )
+        return cls(start, wait="first_attempt")
 
     @classmethod
     def local(cls, *, builtins: bool = True, roots: tuple[str, ...] = ()) -> Mode:
@@ -128,8 +139,9 @@ class Assembly:
     async def start(self) -> None:
         """Built-in tools, then remote MCP servers (opened in parallel), then remote A2A agents,
         then scripts (which may use all of them), then config agents (which may offer any of
-        them). A script that fails to load stops the start with its FILE:LINE; an upstream that
-        fails is reported and retried."""
+        them), then config workflows (whose steps may call any of them). A script that fails to
+        load stops the start with its FILE:LINE; an upstream that fails is reported and
+        retried."""
         from llmspell.protocols.a2a import LazyRemoteAgents
 
         config, mode = self._config, self.mode
@@ -152,6 +164,10 @@ class Assembly:
         if "agents" in mode.start:
             for spec in config.agents:
                 self.runtime.catalog.register(self.agent(spec.model_dump()).component())
+        if "workflows" in mode.start and config.workflows:
+            from .workflows import register
+
+            register(self.runtime, config.workflows)
         if mode.reload and self.scripts:
             self._watch = asyncio.create_task(self._watch_scripts())
 

@@ -9,7 +9,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from llmspell.runtime.guard import checked_rate
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from llmspell.runtime.workflow import template
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.spec import ServerSpec
@@ -173,6 +183,103 @@ class AgentConfig(BaseModel):
     model: str | dict[str, Any]
 
 
+class RetryConfig(_Section):
+    max: int = Field(default=0, ge=0)
+    """More attempts after the first."""
+    backoff: float = Field(default=0.0, ge=0)
+    """Seconds before the first retry, doubled each time."""
+
+
+class StepConfig(_Section):
+    """One step of a `[workflows.NAME]`: a catalog component and its arguments, whose strings
+    may hold `${...}` templates (`${input.x}`, `${steps.NAME.text}`...)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    """How later steps and the output refer to it: `${steps.NAME.text}`."""
+    tool: str | None = None
+    agent: str | None = None
+    workflow: str | None = None
+    args: dict[str, Any] | str = {}
+    """A table; for an agent also a string (its `text`)."""
+    retry: RetryConfig = RetryConfig()
+    timeout: float | None = Field(default=None, gt=0)
+    on_error: Literal["fail", "continue"] = "fail"
+
+    @property
+    def target(self) -> str:
+        return self.tool or self.agent or self.workflow or ""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> StepConfig:
+        if sum(t is not None for t in (self.tool, self.agent, self.workflow)) != 1:
+            raise _invalid("step", [((), "give exactly one of tool, agent or workflow")])
+        if isinstance(self.args, str) and self.agent is None:
+            raise _invalid("step", [(("args",), "a table (a string is an agent's text)")])
+        return self
+
+
+_PARALLEL_ONLY = ("max_concurrency", "join", "fail_fast")
+_LOOP_ONLY = ("over", "max_iterations")
+
+
+class WorkflowConfig(_Section):
+    """`[workflows.NAME]`: steps in sequence, in parallel (each step a branch), or in a loop
+    over a list (`over`, with `${item}` and `${index}` in the steps)."""
+
+    type: Literal["sequential", "parallel", "loop"] = "sequential"
+    description: str = ""
+    input_schema: dict[str, Any] | None = None
+    steps: list[StepConfig] = Field(min_length=1)
+    output: str | dict[str, Any] | None = None
+    """What the workflow returns (a template); default the last step's result."""
+    max_concurrency: int | None = Field(default=None, gt=0)
+    join: Literal["all", "any"] = "all"
+    fail_fast: bool = False
+    over: str | None = None
+    """The loop's list: one reference, e.g. "${input.items}"."""
+    max_iterations: int = Field(default=100, gt=0)
+
+    @field_validator("input_schema")
+    @classmethod
+    def _schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            from llmspell.runtime.schema import validator_for
+
+            if value.get("type", "object") != "object":
+                raise ValueError('a workflow takes an object: give type = "object"')
+            validator_for(value)
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> WorkflowConfig:
+        """Options that fit the type; step names unique; every template names what exists."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        for key in self.model_fields_set:
+            owner = "parallel" if key in _PARALLEL_ONLY else "loop" if key in _LOOP_ONLY else None
+            if owner is not None and owner != self.type:
+                found.append(((key,), f'only for type = "{owner}"'))
+        if self.type == "loop" and template.single(self.over) is None:
+            found.append((("over",), 'a loop needs one reference to a list, e.g. "${input.items}"'))
+        elif self.over is not None:
+            found += [(("over",), p) for _, p in template.problems(self.over)]
+        names: list[str] = []
+        for i, step in enumerate(self.steps):
+            if step.name in names:
+                found.append((("steps", i, "name"), f"{step.name!r} is used by an earlier step"))
+            before = names if self.type != "parallel" else []
+            for path, problem in template.problems(
+                step.args, steps=before, loop=self.type == "loop"
+            ):
+                found.append((_loc("steps", i, "args", path), problem))
+            if step.name not in names:
+                names.append(step.name)
+        for path, problem in template.problems(self.output, steps=names):
+            found.append((_loc("output", path), problem))
+        if found:
+            raise _invalid("workflow", found)
+        return self
+
+
 class GatewayConfig(_Section):
     name: str = "llmspell"
     instructions: str | None = None
@@ -192,11 +299,35 @@ class GatewayConfig(_Section):
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     a2a_agents: dict[str, RemoteAgentConfig] = {}
+    workflows: dict[str, WorkflowConfig] = {}
+    """Declared workflows, served like any other: as MCP tools, A2A agents, script calls."""
     mcpServers: dict[str, dict[str, Any]] = {}  # the key IDE configs use
     """Remote MCP servers, in the `mcpServers` format of Claude Desktop, Cursor and VS Code."""
     mcp_servers_file: str | list[str] | None = None
     """An existing `mcp.json` (or several) to read servers from, e.g. `~/.cursor/mcp.json`."""
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _no_cycles(self) -> GatewayConfig:
+        """A config workflow that runs itself, directly or through others, would never end."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        for name, flow in self.workflows.items():
+            for i, step in enumerate(flow.steps):
+                if step.workflow is not None and name in self._reachable(step.workflow):
+                    how = "itself" if step.workflow == name else f"{name!r} again"
+                    found.append((("workflows", name, "steps", i, "workflow"), f"runs {how}"))
+        if found:
+            raise _invalid("config", found)
+        return self
+
+    def _reachable(self, start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            if name not in seen and name in self.workflows:
+                seen.add(name)
+                todo += [s.workflow for s in self.workflows[name].steps if s.workflow]
+        return seen
 
     def add_servers_file(self, path: str) -> None:
         """`--mcp-config FILE`: read after the config's own files."""
@@ -263,6 +394,27 @@ class GatewayConfig(_Section):
     def _resolve(self, value: str) -> Path:
         path = Path(value).expanduser()
         return path if path.is_absolute() else self.base_dir / path
+
+
+def _loc(*parts: str | int) -> tuple[str | int, ...]:
+    """A key path from parts, some already dotted (`"text.0"`); an empty one is dropped."""
+    return tuple(part for part in parts if part != "")
+
+
+def _invalid(title: str, found: list[tuple[tuple[str | int, ...], str]]) -> ValidationError:
+    """Problems at key paths below the model being validated; raised in a validator, pydantic
+    puts the model's own path in front, so the message names the whole key path."""
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("config", "{problem}", {"problem": problem}),
+                loc=loc,
+                input=None,
+            )
+            for loc, problem in found
+        ],
+    )
 
 
 def read_servers_file(file: Path) -> dict[str, Any]:

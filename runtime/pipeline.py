@@ -93,6 +93,12 @@ class Pipeline:
         observers (metrics) and events. `component` names it for policy and metrics."""
         return await self._run(component, inv, call, False)
 
+    def bounded(self, component: Component, inv: Invocation, call: Call[T]) -> Awaitable[T]:
+        """Only the deadline, cancellation and error naming, not the gate: for code that runs
+        as part of a call already admitted (a workflow's inline step or stream source), which
+        policy and hooks saw as that call. What such code calls is a gated child again."""
+        return self._call(component, inv, call)
+
     async def _run(
         self, component: Component | None, inv: Invocation, call: Call[T] | None, validate: bool
     ) -> T:

@@ -43,7 +43,8 @@ class HostFunction:
 @dataclass(frozen=True, slots=True)
 class HostObject:
     """A host object handed to a script: plain fields plus the methods of its type. Methods are
-    called with the object's `ref` first (`agent:execute(x)` -> `Agent#execute(ref, x)`)."""
+    called with the object's `ref` first (`agent:execute(x)` -> `Agent#execute(ref, x)`); a type
+    with a `__call` method makes its objects callable (`emit(x)` -> `Emit#__call(ref, x)`)."""
 
     type: str
     ref: int

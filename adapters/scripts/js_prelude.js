@@ -71,7 +71,11 @@
       if (typeof value.$fn === "number") return fns[value.$fn];
       if (typeof value.$bytes === "string") return __llmspell_b64decode(value.$bytes);
       if (typeof value.$obj === "string") {
-        const obj = Object.assign(Object.create(protos[value.$obj] || null), value.fields);
+        const proto = protos[value.$obj] || null;
+        // A type with a `__call` method makes its objects callable (a stream's `emit(item)`).
+        const obj = proto && proto.__call
+          ? Object.assign(function __llmspell_callable(...args) { return proto.__call.apply(obj, args); }, value.fields)
+          : Object.assign(Object.create(proto), value.fields);
         refs.set(obj, value.$ref);
         return obj;
       }

@@ -127,7 +127,8 @@ collectgarbage = function(opt, ...)
   error("collectgarbage('" .. tostring(opt) .. "') is not available in the sandbox", 2)
 end
 
--- Host objects: a table of fields whose methods pass the object's host ref first.
+-- Host objects: a table of fields whose methods pass the object's host ref first; a type with
+-- a `__call` method makes its objects callable (a stream's `emit(item)`).
 local refs = setmetatable({}, {__mode = "k"})
 local metatables = {}
 local function define_type(name, methods)
@@ -139,7 +140,10 @@ local function define_type(name, methods)
       return f(ref, ...)
     end
   end
-  metatables[name] = {__index = index, __name = name}
+  local mt = {__index = index, __name = name}
+  local call = methods.__call
+  if call then mt.__call = function(self, ...) return call(refs[self], ...) end end
+  metatables[name] = mt
 end
 local function make_object(name, ref, fields)
   local obj = setmetatable(fields, metatables[name])

@@ -7,6 +7,7 @@ SUITES = {
     "gateway": "llmspell.bench.gateway",
     "proxy": "llmspell.bench.proxy",
     "pipeline": "llmspell.bench.pipeline",
+    "workflow": "llmspell.bench.workflow",
 }
 
 
@@ -21,6 +22,11 @@ def main() -> int:
     parser.add_argument(
         "--json", dest="json_output", action="store_true", default=None, help="gateway: JSON out"
     )
+    parser.add_argument("--steps", type=int, help="workflow: steps in the sequential workflow")
+    parser.add_argument("--rounds", type=int, help="workflow: timed rounds per measurement")
+    parser.add_argument("--fanout", type=int, help="workflow: parallel branches")
+    parser.add_argument("--items", type=int, help="workflow: items in the large stream")
+    parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     ns = parser.parse_args()
     module = __import__(SUITES[ns.suite], fromlist=["run"])
     accepted = inspect.signature(module.run).parameters

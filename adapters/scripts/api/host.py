@@ -13,7 +13,22 @@ from typing import Any
 from llmspell.runtime import Component, Runtime
 
 from ..engine import ApiSpec, Builder
-from . import a2a, agent, call, event, hook, json, log, mcp, prompt, resource, state, task, tool
+from . import (
+    a2a,
+    agent,
+    call,
+    event,
+    hook,
+    json,
+    log,
+    mcp,
+    prompt,
+    resource,
+    state,
+    task,
+    tool,
+    workflow,
+)
 from .arguments import need
 from .binding import async_, notify
 from .log import Writer, to_stderr, to_stdout
@@ -56,6 +71,7 @@ class ScriptHost:
                 "MCP": mcp.bind(self),
                 "Resource": resource.bind(self),
                 "Log": log.bind(self),
+                "Workflow": workflow.bind(self),
             },
             functions={"print": notify(partial(log.print_, self)), "sleep": async_(sleep)},
             values={"ARGS": list(self.args)},
@@ -63,6 +79,9 @@ class ScriptHost:
                 "Call": call.bind(self),
                 "Task": task.bind(self),
                 "Agent": agent.bind_methods(self),
+                "Workflow": workflow.bind_methods(self),
+                "RunContext": workflow.bind_context(self),
+                "Emit": workflow.bind_emit(self),
             },
             builders={"Agent": Builder(agent.FIELDS, "create")},
         )
