@@ -152,7 +152,7 @@ def _summary(gateway: Assembly, where: str, started: float) -> None:
         if database is not None:
             console.print(f"  A2A tasks are kept in [cyan]{database}[/cyan]", soft_wrap=True)
     table = Table(show_header=False, box=None, padding=(0, 1))
-    for key in ("tools", "agents", "prompts", "resources", "scripts", "upstreams"):
+    for key in ("tools", "agents", "workflows", "prompts", "resources", "scripts", "upstreams"):
         names = info[key]
         if names:
             shown = ", ".join(names[:8]) + (f", … (+{len(names) - 8})" if len(names) > 8 else "")

@@ -178,6 +178,8 @@ class Pipeline:
         try:
             if inv.deadline is None:
                 return await call(inv)
+            if inv.deadline <= time.monotonic():  # a call that never yields must not start
+                raise TimeoutError
             async with asyncio.timeout_at(inv.deadline):
                 return await call(inv)
         except LLMSpellError as exc:

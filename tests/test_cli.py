@@ -52,6 +52,25 @@ def test_tour_examples_agree(llmspell_cmd: list[str], cli_env: dict[str, str]) -
     assert lua.stdout == js.stdout and lua.returncode == js.returncode == 0
 
 
+def test_workflow_examples_run_all_five_patterns_alike(
+    llmspell_cmd: list[str], cli_env: dict[str, str]
+) -> None:
+    lua = llmspell(llmspell_cmd, cli_env, "run", "examples/workflow.lua")
+    js = llmspell(llmspell_cmd, cli_env, "run", "examples/workflow.js")
+    assert lua.returncode == js.returncode == 0, lua.stderr + js.stderr
+    assert lua.stdout == js.stdout
+    lines = lua.stdout.splitlines()
+    assert lines[0] == "sequential:\tHELLO 3733cd977ff8"  # sha256("HELLO") starts so
+    assert lines[1] == "conditional:\t42"
+    assert lines[2].startswith("conditional:\t(offline demo model)")
+    assert lines[3] == "loop:\t2,1,3"
+    assert lines[4] == "parallel:\tABC | cba | rested"
+    assert lines[5] == "stream:\t100 items, sum of squares 338350"
+    assert lines[6:] == [
+        f"workflow\t{n}" for n in ("shout-and-hash", "triage", "count-words", "fan-out", "squares")
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "source", "line", "fragment"),
     [
