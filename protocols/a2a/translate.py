@@ -101,9 +101,9 @@ def _item(schema: Schema | None, index: int) -> Schema | None:
 
 def arguments(component: Component, message: Message | None) -> dict[str, Any]:
     """What a message asks of a component: a data part carries the arguments as they are. Text
-    that is a JSON object a tool's schema takes (naming at least one of its properties) is the
-    arguments; other text goes to an agent's `text` (or a tool's `text`, or its only string
-    argument), or is parsed as JSON."""
+    that is a JSON object a tool's or workflow's schema takes (naming at least one of its
+    properties) is the arguments; other text goes to an agent's `text` (or a tool's or
+    workflow's `text`, or its only string argument), or is parsed as JSON."""
     schema = component.input_schema
     parts = [from_part(p, schema) for p in message.parts] if message is not None else []
     for part in parts:
@@ -111,11 +111,12 @@ def arguments(component: Component, message: Message | None) -> dict[str, Any]:
             return dict(part.data)
     text = "\n".join(p.text for p in parts if isinstance(p, TextPart))
     properties = schema.get("properties") or {}
-    if component.kind == "tool":
+    schema_driven = component.kind != "agent"  # tools and workflows take their schema's shape
+    if schema_driven:
         given = _json_object(text)
         if given is not None and _takes(schema, properties, given):
             return given
-    if component.kind != "tool" or "text" in properties:
+    if not schema_driven or "text" in properties:
         return {"text": text}
     strings = [
         k for k, v in properties.items() if isinstance(v, dict) and v.get("type") == "string"

@@ -128,3 +128,24 @@ def test_whole_numbers_follow_the_schema() -> None:
     assert [type(v) for v in restored["first"]] == [float, int]
     assert type(translate.integral(value, schema)["other"]) is float
     assert type(translate.integral(2.0**60)) is float
+
+
+def test_a_workflow_takes_its_schema_from_text_as_a_tool_does() -> None:
+    """A workflow's input is its schema's, not an agent's `text`: a JSON object text is the
+    arguments, and plain text goes to its only string argument."""
+    from a2a.helpers.proto_helpers import new_text_part
+    from llmspell.runtime import Component, Result
+
+    async def handler(inv: Any) -> Result:
+        return Result()
+
+    schema = {"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]}
+    flow = Component("flow", handler, "workflow", input_schema=schema)
+    agent = Component("agent", handler, "agent", input_schema=schema)
+
+    def text(value: str) -> Any:
+        return new_message([new_text_part(value)], role=Role.ROLE_USER)
+
+    assert translate.arguments(flow, text('{"key": "k1"}')) == {"key": "k1"}
+    assert translate.arguments(flow, text("plain")) == {"key": "plain"}
+    assert translate.arguments(agent, text('{"key": "k1"}')) == {"text": '{"key": "k1"}'}

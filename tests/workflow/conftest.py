@@ -47,11 +47,21 @@ Workflow.sequential{
 
 Workflow.sequential{
   name = "lua_slow",
-  description = "Marks its start, sleeps, then marks its end",
-  input_schema = {type = "object", properties = {key = {type = "string"}}, required = {"key"}},
+  description = "Marks its start, ticks every 0.1 s (20 times unless told), then marks its end",
+  input_schema = {
+    type = "object",
+    properties = {key = {type = "string"}, ticks = {type = "integer", minimum = 0}},
+    required = {"key"},
+  },
   steps = {
     {name = "begin", run = function(ctx) State.set(ctx.input.key .. ":begin", true) return "begun" end},
-    {name = "nap", run = function(ctx) sleep(2) return "slept" end},
+    {name = "nap", run = function(ctx)
+      for i = 1, ctx.input.ticks or 20 do
+        State.set(ctx.input.key .. ":ticks", i)
+        sleep(0.1)
+      end
+      return "slept"
+    end},
     {name = "finish", tool = "mark", args = function(ctx) return {key = ctx.input.key .. ":finish"} end},
   },
 }
@@ -73,7 +83,7 @@ output = "${steps.upper.text} ${steps.digest.data.digest} ${steps.sum.text}"
 """
 
 SLOW_SECONDS = 2.0
-"""How long `lua_slow`'s second step sleeps."""
+"""How long `lua_slow`'s second step runs (20 ticks of 0.1 s) unless told otherwise."""
 
 
 @dataclass
