@@ -191,6 +191,11 @@ class Pipeline:
                 ) from exc
             raise
         except TimeoutError:
+            # What the call started on its own stops too (a JS handler's host calls are tasks
+            # of their own, bound to the call's token): the token is cancelled once this task
+            # no longer listens to it.
+            token.unbind(task)
+            token.cancel("timed out")
             raise LLMSpellError(
                 ErrorCode.TIMEOUT, f"{component.kind} {component.name!r} timed out"
             ) from None

@@ -244,7 +244,9 @@
     // The queued requests as one JSON array, or "" when there are none.
     drain: function __llmspell_drain() {
       if (queue.length === 0) return "";
-      const out = "[" + queue.join(",") + "]";
+      // Array.join, not "+": quickjs-ng builds a long concatenation as a rope the Python
+      // binding cannot read ("Unknown quickjs tag: -6").
+      const out = ["[", queue.join(","), "]"].join("");
       queue = [];
       return out;
     },

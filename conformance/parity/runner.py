@@ -23,8 +23,8 @@ SCENARIOS = Path(__file__).parent / "scenarios"
 ENGINES = ("lua", "javascript", "v8")
 TIME_LIMIT = 20
 """Seconds a scenario may run on one engine, unless `TIME_LIMITS` gives it more."""
-TIME_LIMITS = {"workflow_stream": 120}
-"""10,000 stream items are about 40 s on V8 (2-4 ms per host round trip)."""
+TIME_LIMITS = {"workflow_stream": 180}
+"""10,000 stream items take 40-60 s on V8 (2-4 ms per host round trip)."""
 REPO = Path(__file__).resolve().parents[2]
 FILESYSTEM_SERVER = (
     REPO / "node_modules" / "@modelcontextprotocol" / "server-filesystem" / "dist" / "index.js"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..component import Component
@@ -169,27 +169,18 @@ class Run:
     async def _attempt(self, step: Step, ctx: RunContext, scope: Invocation, label: str) -> Result:
         if step.target is not None:
             arguments = await self._arguments(step, ctx)
-            child = scope.child(step.target, arguments, timeout=step.timeout)
-            pending: Awaitable[Result] = self.pipeline.invoke(child)
-        else:
-            run = step.run
-            assert run is not None
-            name = f"{self.workflow.name}/{label}"
-            inline = Component(name, _inline, "workflow", source=self.workflow.source)
+            return await self.pipeline.invoke(
+                scope.child(step.target, arguments, timeout=step.timeout)
+            )
+        run = step.run
+        assert run is not None
+        name = f"{self.workflow.name}/{label}"
+        inline = Component(name, _inline, "workflow", source=self.workflow.source)
 
-            async def call(inv: Invocation) -> Result:
-                return Result.from_plain(await run(ctx))
+        async def call(inv: Invocation) -> Result:
+            return Result.from_plain(await run(ctx))
 
-            child = scope.child(name, timeout=step.timeout)
-            pending = self.pipeline.bounded(inline, child, call)
-        try:
-            return await pending
-        except LLMSpellError as exc:
-            # A timed-out step stops: a JS function's host calls run as tasks of their own,
-            # which the deadline does not reach; cancelling the step's call fails them.
-            if exc.code == ErrorCode.TIMEOUT:
-                child.cancel.cancel(exc.message)
-            raise
+        return await self.pipeline.bounded(inline, scope.child(name, timeout=step.timeout), call)
 
     async def _arguments(self, step: Step, ctx: RunContext) -> dict[str, Any]:
         args: Any = step.args

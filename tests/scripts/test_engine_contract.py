@@ -35,6 +35,10 @@ SNIPPETS: dict[str, dict[str, str]] = {
         "js": "let a = 1;\n\nawait Tool.execute('no.such.tool', {});",
     },
     "sleep": {"lua": "sleep(0.3) print('slept')", "js": "await sleep(0.3); print('slept');"},
+    "long_batch": {
+        "lua": "for i = 1, 3 do print(string.rep(tostring(i), 400)) end",
+        "js": "for (let i = 1; i <= 3; i++) print(String(i).repeat(400));",
+    },
 }
 
 
@@ -59,6 +63,14 @@ async def test_sandbox_hides_host_access(engine: str) -> None:
         assert second.startswith("nil\t") and "binary chunk" in second
     else:
         assert out.strip() == ",".join(["undefined"] * 6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+async def test_many_host_calls_between_two_awaits_reach_the_host(engine: str) -> None:
+    """1,200 characters of queued calls in one batch (QuickJS once returned that batch as a
+    string the binding could not read)."""
+    out = await run(engine, "long_batch")
+    assert out.splitlines() == [str(i) * 400 for i in (1, 2, 3)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
