@@ -201,7 +201,7 @@ def _steps(host: ScriptHost, value: Any, what: str) -> tuple[Step, ...]:
 def _step(host: ScriptHost, value: Any, what: str) -> Step:
     need(isinstance(value, dict), f"{what}: a step is a table/object or a workflow")
     if value.get("kind") == "workflow" and "pattern" in value:  # a workflow value as a step
-        return Step(str(value["name"]), target=str(value["name"]))
+        return Step(str(value["name"]), target=str(value["name"]), args=_same_input)
     name = value.get("name")
     need(isinstance(name, str) and name != "", f"{what}: name must be a non-empty string")
     what = f"{what} {name!r}"
@@ -251,6 +251,11 @@ def _args(host: ScriptHost, value: Any, what: str) -> Any:
         f"{what}: a table, a string or a function(ctx)",
     )
     return value
+
+
+async def _same_input(ctx: RunContext) -> dict[str, Any]:
+    """A workflow used as a step as it is gets the input its parent got."""
+    return ctx.input
 
 
 def _fn(host: ScriptHost, value: Any, what: str) -> Fn:

@@ -108,7 +108,8 @@ const s = await seek.execute({});
 print(s.data.iterations, s.data.stopped, s.text);
 for (const st of s.data.steps) print(st.name, st.status, st.runs);
 
-// A workflow as a step of another: the value itself, or `workflow: ...` with arguments.
+// A workflow as a step of another: the value itself (it gets the same input), or
+// `workflow: ...` with arguments.
 const greet = await Workflow.sequential({
   name: "greet",
   steps: [{ name: "hi", run: (ctx) => "hi " + (ctx.input.who ?? "nobody") }],
@@ -122,9 +123,9 @@ const outer = await Workflow.sequential({
   ],
   output: (ctx) => ctx.steps.greet.text + " | " + ctx.steps["by-name"].text + " | " + ctx.steps.hashed.text,
 });
-const o = await outer.execute({});
+const o = await outer.execute({ who: "outer" });
 print(o.text, o.is_error, steps(o));
-print((await Tool.execute("hash-calculator", { operation: "hash", algorithm: "sha256", input: "HI NOBODY" })).text);
+print((await Tool.execute("hash-calculator", { operation: "hash", algorithm: "sha256", input: "HI OUTER" })).text);
 print((await Tool.execute("greet", { who: "tool" })).text);
 
 print((await Workflow.list()).map((item) => item.name + ":" + item.kind).sort().join(","));

@@ -114,7 +114,8 @@ local s = seek:execute{}
 print(s.data.iterations, s.data.stopped, s.text)
 for _, st in ipairs(s.data.steps) do print(st.name, st.status, st.runs) end
 
--- A workflow as a step of another: the value itself, or `workflow = ...` with arguments.
+-- A workflow as a step of another: the value itself (it gets the same input), or
+-- `workflow = ...` with arguments.
 local greet = Workflow.sequential{
   name = "greet",
   steps = {{name = "hi", run = function(ctx) return "hi " .. (ctx.input.who or "nobody") end}},
@@ -130,9 +131,9 @@ local outer = Workflow.sequential{
     return ctx.steps.greet.text .. " | " .. ctx.steps["by-name"].text .. " | " .. ctx.steps.hashed.text
   end,
 }
-local o = outer:execute{}
+local o = outer:execute{who = "outer"}
 print(o.text, o.is_error, steps(o))
-print(Tool.execute("hash-calculator", {operation = "hash", algorithm = "sha256", input = "HI NOBODY"}).text)
+print(Tool.execute("hash-calculator", {operation = "hash", algorithm = "sha256", input = "HI OUTER"}).text)
 local via_tool = Tool.execute("greet", {who = "tool"})
 print(via_tool.text)
 
