@@ -74,7 +74,7 @@ class Run:
         except StepFailed as exc:
             data = {"steps": self._records(), **self.extra}
             return Result([TextPart(exc.message), DataPart(data)], is_error=True)
-        return self._compose(last or Result())
+        return self._compose(last or Result(), chosen=self.workflow.output is not None)
 
     async def _body(self, ctx: RunContext) -> Result | None:
         body, scope = self.workflow.body, self.inv
@@ -89,16 +89,18 @@ class Run:
             return await self._parallel(body, ctx, scope)
         return await self._stream(body, ctx, scope)
 
-    def _compose(self, last: Result) -> Result:
+    def _compose(self, last: Result, *, chosen: bool) -> Result:
         """The output's parts, with one data part: the output's structured value (`output`),
-        every step's record (`steps`) and what the pattern adds."""
+        every step's record (`steps`) and what the pattern adds. Only a step failing with
+        `on_error = "fail"` or an `output` saying so makes the result an error, not a last
+        step that failed with `"continue"`."""
         parts = [p for p in last.parts if not isinstance(p, DataPart)]
         data: dict[str, Any] = {}
         if last.data is not None:
             data["output"] = last.data
         data["steps"] = self._records()
         data.update(self.extra)
-        return Result([*parts, DataPart(data)], is_error=last.is_error)
+        return Result([*parts, DataPart(data)], is_error=chosen and last.is_error)
 
     def _records(self) -> list[dict[str, Any]]:
         return [r.to_plain() for r in self.records.values()]

@@ -388,3 +388,26 @@ async def test_a_failing_stream_step_stops_the_source() -> None:
     assert result.is_error and "workflow 'st' step 'w' failed" in result.text
     assert "item 50 is bad" in result.text
     assert emitted[0] < 100
+
+
+async def test_a_last_step_that_failed_with_continue_does_not_fail_the_workflow() -> None:
+    async def broken(inv: Invocation) -> str:
+        raise RuntimeError("optional extra failed")
+
+    rt = runtime_with(("echo", echo), ("broken", broken))
+    add(
+        rt,
+        Workflow(
+            "wf",
+            Sequential(
+                (
+                    Step("a", "echo", args={"text": "x"}),
+                    Step("extra", "broken", on_error="continue"),
+                )
+            ),
+        ),
+    )
+    result = await rt.call("wf")
+    assert not result.is_error
+    assert statuses(result) == {"a": "ok", "extra": "failed"}
+    assert "optional extra failed" in result.text
