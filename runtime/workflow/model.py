@@ -116,6 +116,9 @@ class Stream:
     steps: tuple[Step, ...]
     buffer: int = DEFAULT_BUFFER
     workers: int = 1
+    stream_results: bool = False
+    """Hand each item's result to the caller as it is done: an A2A artifact chunk (`items`),
+    and the text of MCP progress. Off, the caller hears `item N` and the run keeps counts."""
     pattern: Literal["stream"] = "stream"
 
 

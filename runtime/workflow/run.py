@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from ..component import Component
 from ..content import DataPart, Result, TextPart
 from ..errors import ErrorCode, LLMSpellError
 from ..invocation import Invocation
+from ..task import ArtifactUpdate
 from .context import RunContext, StepRecord
 from .model import Branch, Conditional, Fn, Loop, Parallel, Sequential, Step, Stream, Workflow
 
@@ -59,6 +61,9 @@ class Run:
         self.total: int | None = None
         """How many steps this run will report, when that is known in advance."""
         self.done = 0
+        self.chunks = 0
+        """Items a stream has sent its caller as artifact chunks."""
+        self.items_artifact = ""
         self.extra: dict[str, Any] = {}
         """What the pattern adds to the result's data (a loop's iterations, a branch name)."""
 
@@ -108,14 +113,19 @@ class Run:
     # -- steps ---------------------------------------------------------------------------------
 
     async def _steps(
-        self, steps: tuple[Step, ...], ctx: RunContext, scope: Invocation, prefix: str = ""
+        self,
+        steps: tuple[Step, ...],
+        ctx: RunContext,
+        scope: Invocation,
+        prefix: str = "",
+        report: bool = True,
     ) -> Result | None:
         last = None
         for i, step in enumerate(steps):
             try:
                 if scope.cancel.cancelled:
                     raise _cancelled(scope)
-                last = await self._step(step, ctx, scope, prefix)
+                last = await self._step(step, ctx, scope, prefix, report)
             except LLMSpellError:
                 for rest in steps[i + 1 :]:
                     self.records.setdefault(
@@ -325,6 +335,7 @@ class Run:
         return Result([TextPart(text)] if text else [])
 
     async def _stream(self, body: Stream, ctx: RunContext, scope: Invocation) -> Result | None:
+        self.items_artifact = uuid.uuid4().hex
         queue: asyncio.Queue[Any] = asyncio.Queue(body.buffer)
         end = object()
         counts = {"emitted": 0, "processed": 0}
@@ -355,7 +366,8 @@ class Run:
             while (item := await queue.get()) is not end:
                 counts["processed"] += 1
                 turn = ctx.fork(item=item, index=counts["processed"])
-                last[0] = await self._steps(body.steps, turn, scope)
+                last[0] = await self._steps(body.steps, turn, scope, report=False)
+                await self._item_done(turn.index or 0, last[0], body.stream_results)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -366,6 +378,23 @@ class Run:
             raise _first(group_error) from None
         self.extra["items"] = counts["processed"]
         return last[0]
+
+    async def _item_done(self, index: int, result: Result | None, deliver: bool) -> None:
+        """A stream reports items, not steps (a step per item would flood the caller); with
+        `stream_results` the item's result goes along: an artifact chunk for a caller that
+        tracks tasks (A2A), the progress text for one that does not (MCP)."""
+        if deliver and result is not None and self.inv.updates is not None:
+            chunk = ArtifactUpdate(
+                result.parts, self.items_artifact, "items", append=self.chunks > 0
+            )
+            self.chunks += 1
+            await self.inv.updates(chunk)
+        if self.inv.progress is not None:
+            self.done += 1
+            said = result.text if deliver and result is not None else ""
+            await self.inv.report_progress(
+                self.done, None, f"item {index}: {said}" if said else f"item {index}"
+            )
 
 
 def _truthy(value: Any) -> bool:

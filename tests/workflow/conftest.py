@@ -45,6 +45,16 @@ Workflow.sequential{
   end,
 }
 
+Workflow.stream{
+  name = "lua_squares",
+  description = "Squares 1..n as a stream, each result handed to the caller as it is done",
+  input_schema = {type = "object", properties = {n = {type = "integer"}}},
+  buffer = 2,
+  stream_results = true,
+  source = function(emit, ctx) for i = 1, ctx.input.n or 5 do emit(i) end end,
+  steps = {{name = "square", run = function(ctx) return tostring(ctx.item * ctx.item) end}},
+}
+
 Workflow.sequential{
   name = "lua_slow",
   description = "Marks its start, ticks every 0.1 s (20 times unless told), then marks its end",

@@ -411,3 +411,35 @@ async def test_a_last_step_that_failed_with_continue_does_not_fail_the_workflow(
     assert not result.is_error
     assert statuses(result) == {"a": "ok", "extra": "failed"}
     assert "optional extra failed" in result.text
+
+
+async def test_a_stream_reports_items_and_can_hand_each_result_to_the_caller() -> None:
+    from llmspell.runtime import ArtifactUpdate
+
+    async def source(emit: Any, ctx: RunContext) -> None:
+        for i in range(1, 4):
+            await emit(i)
+
+    async def square(ctx: RunContext) -> str:
+        return str(ctx.item * ctx.item)
+
+    rt = Runtime()
+    add(rt, Workflow("quiet", Stream(source, (Step("sq", run=square),))))
+    add(rt, Workflow("loud", Stream(source, (Step("sq", run=square),), stream_results=True)))
+    heard: list[str | None] = []
+    chunks: list[ArtifactUpdate] = []
+
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        heard.append(message)
+
+    async def updates(update: Any) -> None:
+        chunks.append(update)
+
+    await rt.pipeline.invoke(Invocation.create("quiet", progress=progress, updates=updates))
+    assert heard == ["item 1", "item 2", "item 3"] and chunks == []
+    heard.clear()
+    await rt.pipeline.invoke(Invocation.create("loud", progress=progress, updates=updates))
+    assert heard == ["item 1: 1", "item 2: 4", "item 3: 9"]
+    assert [c.parts[0].text for c in chunks] == ["1", "4", "9"]  # type: ignore[union-attr]
+    assert [c.append for c in chunks] == [False, True, True]
+    assert len({c.artifact_id for c in chunks}) == 1 and chunks[0].name == "items"

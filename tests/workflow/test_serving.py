@@ -182,6 +182,42 @@ async def test_a2a_streams_one_working_update_per_step_then_the_artifact(
     assert got.artifacts[0].parts[0].text == ANSWERS[name]
 
 
+@pytest.mark.parametrize("binding", BINDINGS)
+async def test_a2a_streams_each_stream_item_as_an_artifact_chunk(
+    served: Served, binding: str
+) -> None:
+    client = await a2a_client(served, "lua_squares", binding)
+    try:
+        message = new_message([new_data_part({"n": 4})], role=Role.ROLE_USER)
+        events = [e async for e in client.send_message(SendMessageRequest(message=message))]
+        got = await client.get_task(GetTaskRequest(id=events[0].task.id))
+    finally:
+        await client.close()
+    chunks = [
+        e.artifact_update
+        for e in events
+        if e.WhichOneof("payload") == "artifact_update"
+        and e.artifact_update.artifact.name == "items"
+    ]
+    assert [c.artifact.parts[0].text for c in chunks] == ["1", "4", "9", "16"]
+    assert [c.append for c in chunks] == [False, True, True, True]
+    assert got.status.state == TaskState.TASK_STATE_COMPLETED
+    items = next(a for a in got.artifacts if a.name == "items")
+    assert [p.text for p in items.parts] == ["1", "4", "9", "16"]
+
+
+async def test_mcp_progress_carries_each_stream_item_result(served: Served) -> None:
+    heard: list[str | None] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        heard.append(message)
+
+    async with Client(served.gateway.url) as client:
+        result = await client.call_tool("lua_squares", {"n": 3}, progress_callback=on_progress)
+    assert not result.is_error
+    assert heard == ["item 1: 1", "item 2: 4", "item 3: 9"]
+
+
 async def test_a2a_cancel_leaves_the_task_canceled_and_stops_the_remaining_steps(
     served: Served,
 ) -> None:

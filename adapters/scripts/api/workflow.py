@@ -168,6 +168,7 @@ def _body(host: ScriptHost, pattern: str, spec: dict[str, Any], what: str) -> Pa
         _steps(host, spec.get("steps"), what),
         buffer=_count(spec, "buffer", 16, what),
         workers=_count(spec, "max_concurrency", 1, what),
+        stream_results=bool(spec.get("stream_results")),
     )
 
 
