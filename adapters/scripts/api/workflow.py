@@ -9,6 +9,7 @@ source gets `emit`, which suspends the source while the buffer is full.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +40,9 @@ from .binding import async_, sync
 if TYPE_CHECKING:
     from .host import ScriptHost
 
-PATTERNS = ("sequential", "conditional", "loop", "parallel", "stream")
-
 
 def bind(host: ScriptHost) -> dict[str, HostFunction]:
-    functions = {p: sync(partial(build, host, p)) for p in PATTERNS}
+    functions = {p: sync(partial(build, host, p)) for p in _PATTERNS}
     functions["list"] = sync(partial(list_, host))
     return functions
 
@@ -126,40 +125,43 @@ async def emit(host: ScriptHost, ref: Any, item: Any = None) -> None:
 
 
 def _body(host: ScriptHost, pattern: str, spec: dict[str, Any], what: str) -> Pattern:
-    if pattern == "sequential":
-        return Sequential(_steps(host, spec.get("steps"), what))
-    if pattern == "conditional":
-        branches = tuple(
-            _branch(host, b, f"{what}: branches[{i}]", i, conditional=True)
-            for i, b in enumerate(as_list(spec.get("branches"), f"{what}: branches"), 1)
-        )
-        need(bool(branches), f"{what}: give at least one branch")
-        return Conditional(branches)
-    if pattern == "loop":
-        over, while_ = spec.get("over"), spec.get("while_", spec.get("while"))
-        need((over is None) != (while_ is None), f"{what}: give one of over or while_")
-        return Loop(
-            _steps(host, spec.get("steps"), what),
-            over=None if over is None else _list_fn(host, over, f"{what}: over"),
-            while_=None if while_ is None else _fn(host, while_, f"{what}: while_"),
-            max_iterations=_count(spec, "max_iterations", 100, what),
-        )
-    if pattern == "parallel":
-        branches = tuple(
-            _branch(host, b, f"{what}: branches[{i}]", i, conditional=False)
-            for i, b in enumerate(as_list(spec.get("branches"), f"{what}: branches"), 1)
-        )
-        need(bool(branches), f"{what}: give at least one branch")
-        _unique([b.name for b in branches], f"{what}: branch")
-        join = spec.get("join", "all")
-        need(join in ("all", "any"), f'{what}: join is "all" or "any"')
-        limit = spec.get("max_concurrency")
-        return Parallel(
-            branches,
-            max_concurrency=None if limit is None else _count(spec, "max_concurrency", 0, what),
-            join=join,
-            fail_fast=bool(spec.get("fail_fast")),
-        )
+    return _PATTERNS[pattern](host, spec, what)
+
+
+def _sequential(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    return Sequential(_steps(host, spec.get("steps"), what))
+
+
+def _conditional(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    return Conditional(_branches(host, spec, what, conditional=True))
+
+
+def _loop(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    over, while_ = spec.get("over"), spec.get("while_", spec.get("while"))
+    need((over is None) != (while_ is None), f"{what}: give one of over or while_")
+    return Loop(
+        _steps(host, spec.get("steps"), what),
+        over=None if over is None else _list_fn(host, over, f"{what}: over"),
+        while_=None if while_ is None else _fn(host, while_, f"{what}: while_"),
+        max_iterations=_count(spec, "max_iterations", 100, what),
+    )
+
+
+def _parallel(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    branches = _branches(host, spec, what, conditional=False)
+    _unique([b.name for b in branches], f"{what}: branch")
+    join = spec.get("join", "all")
+    need(join in ("all", "any"), f'{what}: join is "all" or "any"')
+    limited = spec.get("max_concurrency") is not None
+    return Parallel(
+        branches,
+        max_concurrency=_count(spec, "max_concurrency", 1, what) if limited else None,
+        join=join,
+        fail_fast=bool(spec.get("fail_fast")),
+    )
+
+
+def _stream(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
     source = spec.get("source")
     if not isinstance(source, ScriptFunction):
         raise ScriptAPIError(API_ERROR, f"{what}: source must be a function(emit, ctx)")
@@ -170,6 +172,26 @@ def _body(host: ScriptHost, pattern: str, spec: dict[str, Any], what: str) -> Pa
         workers=_count(spec, "max_concurrency", 1, what),
         stream_results=bool(spec.get("stream_results")),
     )
+
+
+_PATTERNS: dict[str, Callable[[ScriptHost, dict[str, Any], str], Pattern]] = {
+    "sequential": _sequential,
+    "conditional": _conditional,
+    "loop": _loop,
+    "parallel": _parallel,
+    "stream": _stream,
+}
+
+
+def _branches(
+    host: ScriptHost, spec: dict[str, Any], what: str, *, conditional: bool
+) -> tuple[Branch, ...]:
+    branches = tuple(
+        _branch(host, b, f"{what}: branches[{i}]", i, conditional=conditional)
+        for i, b in enumerate(as_list(spec.get("branches"), f"{what}: branches"), 1)
+    )
+    need(bool(branches), f"{what}: give at least one branch")
+    return branches
 
 
 def _branch(host: ScriptHost, value: Any, what: str, index: int, *, conditional: bool) -> Branch:
