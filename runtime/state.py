@@ -1,32 +1,136 @@
-"""State: a key-value port. The in-memory store is the first adapter; persistent ones follow."""
+"""State: a scoped key-value port. Memory here; SQLite (and later PostgreSQL) in adapters.
+
+A scope keeps independent users apart: `global`, and one per script (`script:flows.lua`),
+agent (`agent:NAME`), workflow (`workflow:NAME`) and session (`session:ID`). Values are the
+JSON-like data scripts carry (None, bool, int, float, str, bytes, lists, string-keyed dicts);
+anything else is refused with an error naming the key. A key may expire (`ttl` seconds).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from .errors import ErrorCode, LLMSpellError
+
+GLOBAL = "global"
+Updater = Callable[[Any], Awaitable[Any]]
+"""Given the current value (None when unset), returns the new one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stored value, as export and import carry it."""
+
+    scope: str
+    key: str
+    value: Any
+    expires_at: float | None = None
+    """Unix time after which the key is gone; None: never."""
 
 
 class StateStore(Protocol):
-    async def get(self, key: str) -> Any: ...
-    async def set(self, key: str, value: Any) -> None: ...
-    async def delete(self, key: str) -> bool: ...
-    async def keys(self, prefix: str = "") -> list[str]: ...
+    async def get(self, scope: str, key: str) -> Any: ...
+    async def set(self, scope: str, key: str, value: Any, ttl: float | None = None) -> None: ...
+    async def delete(self, scope: str, key: str) -> bool: ...
+    async def keys(self, scope: str, prefix: str = "") -> list[str]: ...
+    async def update(self, scope: str, key: str, fn: Updater, ttl: float | None = None) -> Any:
+        """Atomic read-modify-write: concurrent updates of one key never lose one."""
+        ...
+
+    async def scopes(self) -> list[str]: ...
+    async def export(self, scope: str | None = None) -> list[Entry]: ...
+    async def import_(self, entries: list[Entry]) -> int: ...
+    async def aclose(self) -> None: ...
+
+
+def check_value(key: str, value: Any) -> None:
+    """Refuse what cannot be stored, naming the key and where in the value it is."""
+    problem = _unstorable(value, "")
+    if problem is not None:
+        raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"state key {key!r}: {problem}")
+
+
+def _unstorable(value: Any, at: str) -> str | None:
+    if value is None or isinstance(value, bool | int | float | str | bytes):
+        return None
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _unstorable(item, f"{at}[{i}]")
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, dict):
+        for k, item in value.items():
+            if not isinstance(k, str):
+                return f"a table/object key at {at or 'the top'} is not a string ({k!r})"
+            found = _unstorable(item, f"{at}.{k}" if at else k)
+            if found is not None:
+                return found
+        return None
+    return f"a {type(value).__name__} at {at or 'the top'} cannot be stored"
 
 
 class MemoryStateStore:
-    """Values are deep-copied in and out so callers never share mutable structures."""
+    """In-process, gone with the process (`[state] backend = "memory"`, `llmspell run`).
+    Values are deep-copied in and out so callers never share mutable structures."""
 
     def __init__(self) -> None:
-        self._data: dict[str, Any] = {}
+        self._data: dict[tuple[str, str], tuple[Any, float | None]] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
-    async def get(self, key: str) -> Any:
-        return copy.deepcopy(self._data.get(key))
+    def _live(self, scope: str, key: str) -> tuple[Any, float | None] | None:
+        found = self._data.get((scope, key))
+        if found is not None and found[1] is not None and found[1] <= time.time():
+            del self._data[(scope, key)]
+            return None
+        return found
 
-    async def set(self, key: str, value: Any) -> None:
-        self._data[key] = copy.deepcopy(value)
+    async def get(self, scope: str, key: str) -> Any:
+        found = self._live(scope, key)
+        return None if found is None else copy.deepcopy(found[0])
 
-    async def delete(self, key: str) -> bool:
-        return self._data.pop(key, None) is not None
+    async def set(self, scope: str, key: str, value: Any, ttl: float | None = None) -> None:
+        check_value(key, value)
+        expires = None if ttl is None else time.time() + ttl
+        self._data[(scope, key)] = (copy.deepcopy(value), expires)
 
-    async def keys(self, prefix: str = "") -> list[str]:
-        return sorted(k for k in self._data if k.startswith(prefix))
+    async def delete(self, scope: str, key: str) -> bool:
+        return self._data.pop((scope, key), None) is not None
+
+    async def keys(self, scope: str, prefix: str = "") -> list[str]:
+        return sorted(
+            k
+            for (s, k) in list(self._data)
+            if s == scope and k.startswith(prefix) and self._live(s, k) is not None
+        )
+
+    async def update(self, scope: str, key: str, fn: Updater, ttl: float | None = None) -> Any:
+        lock = self._locks.setdefault((scope, key), asyncio.Lock())
+        async with lock:
+            value = await fn(await self.get(scope, key))
+            await self.set(scope, key, value, ttl)
+            return copy.deepcopy(value)
+
+    async def scopes(self) -> list[str]:
+        return sorted({s for (s, k) in list(self._data) if self._live(s, k) is not None})
+
+    async def export(self, scope: str | None = None) -> list[Entry]:
+        return [
+            Entry(s, k, copy.deepcopy(v), exp)
+            for (s, k), (v, exp) in sorted(self._data.items())
+            if (scope is None or s == scope) and self._live(s, k) is not None
+        ]
+
+    async def import_(self, entries: list[Entry]) -> int:
+        for e in entries:
+            check_value(e.key, e.value)
+            self._data[(e.scope, e.key)] = (copy.deepcopy(e.value), e.expires_at)
+        return len(entries)
+
+    async def aclose(self) -> None:
+        return None
