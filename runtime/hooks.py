@@ -1,8 +1,9 @@
 """Hooks: interception points around every call, ordered by declared priority (as pluggy does).
 
 A hook receives a plain dict context and may return None (continue), or a dict with
-`action` = "continue" | "modify" | "cancel". "modify" replaces `arguments` (before) or
-`result` (after); "cancel" stops the call with `reason`.
+`action` = "continue" | "modify" | "cancel" | "replace". "modify" replaces `arguments`
+(before) or `result` (after); "cancel" stops the call with `reason`; "replace" (before) skips
+the call and answers with `result` (the after-hooks still see it).
 """
 
 from __future__ import annotations

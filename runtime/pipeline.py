@@ -119,8 +119,9 @@ class Pipeline:
             inv.deadline = time.monotonic() + self.default_timeout
 
         before = self.hooks.for_point(f"before_{component.kind}", component.name)
-        if before:
-            await self._run_before(before, component, inv, validate)
+        replaced = await self._run_before(before, component, inv, validate) if before else None
+        if replaced is not None:  # a before-hook answered: the handler is skipped
+            call = _answer(replaced)
 
         publishing = bool(self.events)
         if publishing:
@@ -219,7 +220,9 @@ class Pipeline:
 
     async def _run_before(
         self, hooks: list[Any], component: Component, inv: Invocation, validate: bool
-    ) -> None:
+    ) -> Result | None:
+        """Runs the before-hooks in order; returns the result a `replace` gave, if one did
+        (the call itself is then skipped; the after-hooks still see the result)."""
         for hook in hooks:
             ctx = self._hook_context(hook.point, component, inv)
             outcome = await self._run_hook(hook, ctx, inv)
@@ -237,6 +240,16 @@ class Pipeline:
                     f"{payload.get('reason') or 'no reason given'}",
                     data={"hook": hook.name, "reason": payload.get("reason")},
                 )
+            elif action == "replace":
+                if not validate:  # a gated call (an agent's execute) returns its own type
+                    raise LLMSpellError(
+                        ErrorCode.COMPONENT_FAILED,
+                        f"{hook.name} at {hook.point} returned replace, which only a catalog "
+                        f"call can take (this is {component.kind} {component.name!r} run "
+                        "through the gate)",
+                    )
+                return Result.from_plain(payload.get("result"))
+        return None
 
     async def _run_after(
         self, hooks: list[Any], component: Component, inv: Invocation, result: Result
@@ -248,7 +261,7 @@ class Pipeline:
             if outcome is None:
                 continue
             action, payload = outcome
-            if action == "modify" and "result" in payload:
+            if action in ("modify", "replace") and "result" in payload:
                 result = Result.from_plain(payload["result"])
             elif action == "cancel":
                 raise LLMSpellError(
@@ -281,10 +294,10 @@ class Pipeline:
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED,
                 f"{hook.name} at {hook.point} returned {type(out).__name__}; "
-                "expected nothing or a table with action = continue|modify|cancel",
+                "expected nothing or a table with action = continue|modify|cancel|replace",
             )
         action = out.get("action", "continue")
-        if action not in ("continue", "modify", "cancel"):
+        if action not in ("continue", "modify", "cancel", "replace"):
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED,
                 f"{hook.name} at {hook.point} returned unknown action {action!r}",
@@ -314,6 +327,15 @@ class Pipeline:
             data["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         data.update(extra)
         return data
+
+
+def _answer(result: Result) -> Call[Any]:
+    """The call a `replace` hook's result stands in for."""
+
+    async def answered(inv: Invocation) -> Result:
+        return result
+
+    return answered
 
 
 def _check_size(component: Component, result: Result, cap: int) -> None:

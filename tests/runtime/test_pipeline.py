@@ -250,3 +250,44 @@ async def test_catalog_change_events_and_replacement(rt: Runtime) -> None:
     assert (await rt.call("math.double", {"n": 2})).data == 6
     rt.catalog.unregister("math.double")
     assert changes == [("replaced", "math.double"), ("removed", "math.double")]
+
+
+async def test_a_replace_hook_answers_instead_of_the_handler(rt: Runtime) -> None:
+    runs: list[int] = []
+
+    async def counted(inv: Invocation) -> Result:
+        runs.append(1)
+        return Result([TextPart("handler")])
+
+    rt.catalog.register(Component("counted", counted))
+    seen_after: list[str] = []
+
+    async def answer(ctx: dict[str, Any]) -> dict[str, Any] | None:
+        if ctx["arguments"].get("cached"):
+            return {"action": "replace", "result": "from cache"}
+        return None
+
+    async def after(ctx: dict[str, Any]) -> None:
+        seen_after.append(ctx["result"]["text"])
+
+    rt.hooks.register("before_tool", answer)
+    rt.hooks.register("after_tool", after)
+    assert (await rt.call("counted", {"cached": True})).text == "from cache"
+    assert runs == []
+    assert (await rt.call("counted", {})).text == "handler"
+    assert runs == [1]
+    assert seen_after == ["from cache", "handler"]
+
+
+async def test_replace_is_refused_where_the_call_returns_its_own_type(rt: Runtime) -> None:
+    async def replace(ctx: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "replace", "result": "no"}
+
+    async def reply(inv: Invocation) -> str:
+        return "an agent's own reply type"
+
+    rt.hooks.register("before_agent", replace)
+    agent = Component("bot", double, "agent")
+    with pytest.raises(LLMSpellError) as info:
+        await rt.pipeline.gate(agent, Invocation.create("bot"), reply)
+    assert "only a catalog call can take" in info.value.message

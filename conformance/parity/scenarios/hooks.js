@@ -1,4 +1,4 @@
-// Hooks: ordering by priority, modify arguments and results, cancel with a reason.
+// Hooks: ordering by priority, modify arguments and results, cancel with a reason, replace.
 const order = [];
 await Tool.define({
   name: "parity.echo",
@@ -30,3 +30,13 @@ try {
 } catch (e) {
   print(false, e.message);
 }
+
+// replace: a before-hook answers instead of the tool, which never runs; after-hooks still see it
+let runs = 0;
+await Tool.define({ name: "parity.counted", handler: (args) => { runs += 1; return "ran"; } });
+const rid = await Hook.register("before_tool", (ctx) => {
+  if (ctx.arguments.cached) return { action: "replace", result: "from the hook" };
+}, { match: "parity.counted" });
+print((await Tool.execute("parity.counted", { cached: true })).text, runs);
+print((await Tool.execute("parity.counted", {})).text, runs);
+await Hook.unregister(rid);

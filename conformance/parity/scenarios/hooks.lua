@@ -1,4 +1,4 @@
--- Hooks: ordering by priority, modify arguments and results, cancel with a reason.
+-- Hooks: ordering by priority, modify arguments and results, cancel with a reason, replace.
 local order = {}
 Tool.define{
   name = "parity.echo",
@@ -26,3 +26,13 @@ print(Hook.unregister(id))
 print(Tool.execute("parity.echo", {msg = "stop"}).text)
 local bad_ok, bad_err = pcall(Hook.register, "before_nothing", function() end)
 print(bad_ok, bad_err)
+
+-- replace: a before-hook answers instead of the tool, which never runs; after-hooks still see it
+local runs = 0
+Tool.define{name = "parity.counted", handler = function(args) runs = runs + 1 return "ran" end}
+local rid = Hook.register("before_tool", function(ctx)
+  if ctx.arguments.cached then return {action = "replace", result = "from the hook"} end
+end, {match = "parity.counted"})
+print(Tool.execute("parity.counted", {cached = true}).text, runs)
+print(Tool.execute("parity.counted", {}).text, runs)
+Hook.unregister(rid)
