@@ -12,18 +12,101 @@ import fnmatch
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .events import EventBus
 
 HookFn = Callable[[dict[str, Any]], Awaitable[Any]]
 
-POINTS = (
-    "before_tool",
-    "after_tool",
-    "before_agent",
-    "after_agent",
-    "before_workflow",
-    "after_workflow",
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One interception point: when it fires, what its context holds, and what a hook there
+    may do besides continue (`modify` the named keys, `cancel`, `replace` the outcome)."""
+
+    name: str
+    when: str
+    payload: tuple[str, ...]
+    modifies: tuple[str, ...] = ()
+    cancel: bool = False
+    replace: bool = False
+
+
+_CALL = ("component", "kind", "arguments", "caller")
+_SPECS = (
+    Point("before_tool", "a tool is called", _CALL, ("arguments",), True, True),
+    Point("after_tool", "a tool answered", (*_CALL, "result"), ("result",), True),
+    Point("before_agent", "an agent is called", _CALL, ("arguments",), True, True),
+    Point("after_agent", "an agent answered", (*_CALL, "result"), ("result",), True),
+    Point("before_workflow", "a workflow is called", _CALL, ("arguments",), True, True),
+    Point("after_workflow", "a workflow answered", (*_CALL, "result"), ("result",), True),
+    Point(
+        "before_step",
+        "a workflow step starts (after its arguments are known)",
+        ("workflow", "step", "target", "arguments", "caller"),
+        ("arguments",),
+        True,
+        True,
+    ),
+    Point(
+        "after_step",
+        "a workflow step finished (also when it failed)",
+        ("workflow", "step", "target", "result", "status", "caller"),
+        ("result",),
+    ),
+    Point(
+        "before_llm",
+        "an agent sends a request to its model",
+        ("agent", "model", "messages", "tools"),
+        ("messages",),
+        True,
+        True,
+    ),
+    Point(
+        "after_llm",
+        "the model answered",
+        ("agent", "model", "response", "usage"),
+        ("response",),
+    ),
+    Point(
+        "before_upstream",
+        "a call goes to a remote MCP server",
+        ("server", "tool", "arguments", "caller"),
+        ("arguments",),
+        True,
+        True,
+    ),
+    Point(
+        "after_upstream",
+        "a remote MCP server answered",
+        ("server", "tool", "result", "caller"),
+        ("result",),
+    ),
+    Point(
+        "before_a2a_send",
+        "a message goes to a remote A2A agent",
+        ("agent", "url", "message", "caller"),
+        ("message",),
+        True,
+    ),
+    Point("after_a2a_send", "a remote A2A agent answered", ("agent", "url", "result", "caller")),
+    Point(
+        "a2a_task_state",
+        "a task this gateway serves changes state",
+        ("task_id", "context_id", "component", "state"),
+    ),
+    Point("mcp_session_open", "an MCP client's session starts", ("session", "client", "caller")),
+    Point("mcp_session_close", "an MCP client's session ends", ("session", "caller")),
+    Point("state_write", "a state key is set or deleted", ("scope", "key", "op")),
+    Point("script_load", "a script was loaded", ("path", "engine", "components")),
+    Point("catalog_change", "a component joined, left or was replaced", ("action", "name", "kind")),
+    Point("gateway_start", "the gateway is serving", ("name", "url", "components")),
+    Point("gateway_stop", "the gateway stops", ("name",)),
+    Point("error", "a call failed", (*_CALL, "error")),
 )
+SPECS: dict[str, Point] = {p.name: p for p in _SPECS}
+POINTS = tuple(SPECS)
 PRIORITIES = {"first": -100, "high": -10, "normal": 0, "low": 10, "last": 100}
 
 
@@ -45,6 +128,13 @@ class HookRegistry:
     def __init__(self) -> None:
         self._by_point: dict[str, list[Hook]] = {}
         self._seq = itertools.count(1)
+        self.events: EventBus | None = None
+        """Where each point's event (`hook.<point>`) goes; the runtime plugs its bus in."""
+
+    def wants(self, point: str) -> bool:
+        """Whether anything listens at `point`, hooks or event subscribers: a caller builds
+        the point's context only then, so an unwatched point costs one lookup."""
+        return bool(self._by_point.get(point)) or bool(self.events)
 
     def register(
         self,
@@ -83,3 +173,67 @@ class HookRegistry:
         if not hooks:
             return []
         return [h for h in hooks if h.applies(component)]
+
+
+@dataclass(slots=True)
+class Fired:
+    """What the hooks at a point made of it: the context (with what they modified), and
+    whether one replaced the outcome (`result`)."""
+
+    context: dict[str, Any]
+    replaced: bool = False
+    result: Any = None
+
+
+async def fire(
+    registry: HookRegistry, point: str, context: dict[str, Any], subject: str = ""
+) -> Fired:
+    """Run the hooks at `point` that match `subject` (a component, server or agent name), in
+    priority order, then publish the event `hook.<point>`. A hook may modify the keys the
+    point names, cancel (raises CANCELLED) or replace where the point allows it; anything
+    else is refused by name. Callers skip building `context` unless `registry.wants(point)`."""
+    from .errors import ErrorCode, LLMSpellError
+
+    spec = SPECS[point]
+    context = {"point": point, **context}
+    fired = Fired(context)
+    for hook in registry.for_point(point, subject):
+        try:
+            out = await hook.fn(dict(context))
+        except LLMSpellError:
+            raise
+        except Exception as exc:
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED, f"{hook.name} at {point} failed: {exc}"
+            ) from exc
+        action = out.get("action", "continue") if isinstance(out, dict) else "continue"
+        if out is not None and not isinstance(out, dict):
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED,
+                f"{hook.name} at {point} returned {type(out).__name__}; expected nothing or a "
+                "table with action = continue|modify|cancel|replace",
+            )
+        if action == "continue":
+            continue
+        can = {"modify": bool(spec.modifies), "cancel": spec.cancel, "replace": spec.replace}
+        allowed = can.get(action, False)
+        if not allowed:
+            raise LLMSpellError(
+                ErrorCode.COMPONENT_FAILED,
+                f"{hook.name} at {point} returned {action!r}, which {point} does not take",
+            )
+        assert isinstance(out, dict)
+        if action == "modify":
+            context.update({k: out[k] for k in spec.modifies if k in out})
+        elif action == "cancel":
+            raise LLMSpellError(
+                ErrorCode.CANCELLED,
+                f"{point} cancelled by {hook.name}: {out.get('reason') or 'no reason given'}",
+                data={"hook": hook.name, "reason": out.get("reason")},
+            )
+        else:
+            fired.replaced, fired.result = True, out.get("result")
+            break
+    if registry.events:
+        await registry.events.publish(f"hook.{point}", context)
+    return fired

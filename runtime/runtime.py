@@ -22,6 +22,7 @@ class Runtime:
         self.catalog = Catalog()
         self.hooks = HookRegistry()
         self.events = EventBus()
+        self.hooks.events = self.events
         self.state: StateStore = state or MemoryStateStore()
         self.pipeline = Pipeline(self.catalog, self.hooks, self.events, policy)
         self.prompts = PromptRegistry()

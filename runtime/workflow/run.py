@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..component import Component
 from ..content import DataPart, Result, TextPart
 from ..errors import ErrorCode, LLMSpellError
+from ..hooks import fire
 from ..invocation import Invocation
 from ..task import ArtifactUpdate
 from .context import RunContext, StepRecord
@@ -145,20 +146,13 @@ class Run:
         record = self.records.get(label)
         if record is None:
             record = self.records[label] = StepRecord(label)
-        started, attempts = time.perf_counter(), 0
-        while True:
-            attempts += 1
-            try:
-                result = await self._attempt(step, ctx, scope, label)
-                error = (result.text or "the step returned an error") if result.is_error else None
-            except LLMSpellError as exc:
-                if scope.cancel.cancelled:
-                    record.add("cancelled", time.perf_counter() - started, attempts, exc.message)
-                    raise
-                result, error = Result.error(exc.message), exc.message
-            if error is None or attempts > step.retry.max:
-                break
-            await asyncio.sleep(step.retry.delay(attempts + 1))
+        started = time.perf_counter()
+        try:
+            result, error, attempts = await self._attempts(step, ctx, scope, label)
+        except LLMSpellError as exc:
+            if scope.cancel.cancelled:
+                record.add("cancelled", time.perf_counter() - started, 1, exc.message)
+            raise
         elapsed = time.perf_counter() - started
         if error is None:
             record.add("ok", elapsed, attempts, None)
@@ -171,6 +165,16 @@ class Run:
                 result = Result.error(message)
             else:
                 raise StepFailed(message)
+        hooks = self.pipeline.hooks
+        if hooks.wants("after_step"):
+            status = "ok" if error is None else "failed"
+            fired = await fire(
+                hooks,
+                "after_step",
+                self._hooked(step, label, scope, result=result.to_plain(), status=status),
+                f"{self.workflow.name}/{label}",
+            )
+            result = Result.from_plain(fired.context["result"])
         ctx.steps[step.name] = result
         if report and self.inv.progress is not None:
             self.done += 1
@@ -178,9 +182,58 @@ class Run:
             await self.inv.report_progress(self.done, self.total, f"step {self.done}{of}: {label}")
         return result
 
-    async def _attempt(self, step: Step, ctx: RunContext, scope: Invocation, label: str) -> Result:
+    async def _attempts(
+        self, step: Step, ctx: RunContext, scope: Invocation, label: str
+    ) -> tuple[Result, str | None, int]:
+        """The step's result, its error (None when it succeeded) and how many attempts it
+        took. Its arguments are worked out once; `before_step` hooks see them first and may
+        change them, cancel the step (a failure) or answer for it."""
+        try:
+            arguments = await self._arguments(step, ctx) if step.target is not None else {}
+            hooks = self.pipeline.hooks
+            if hooks.wants("before_step"):
+                fired = await fire(
+                    hooks,
+                    "before_step",
+                    self._hooked(step, label, scope, arguments=arguments),
+                    f"{self.workflow.name}/{label}",
+                )
+                if fired.replaced:
+                    return Result.from_plain(fired.result), None, 0
+                if isinstance(fired.context.get("arguments"), dict):
+                    arguments = fired.context["arguments"]
+        except LLMSpellError as exc:
+            if scope.cancel.cancelled:
+                raise
+            return Result.error(exc.message), exc.message, 1
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                result = await self._attempt(step, ctx, scope, label, arguments)
+                error = (result.text or "the step returned an error") if result.is_error else None
+            except LLMSpellError as exc:
+                if scope.cancel.cancelled:
+                    raise
+                result, error = Result.error(exc.message), exc.message
+            if error is None or attempts > step.retry.max:
+                return result, error, attempts
+            await asyncio.sleep(step.retry.delay(attempts + 1))
+
+    def _hooked(self, step: Step, label: str, scope: Invocation, **more: Any) -> dict[str, Any]:
+        """A step hook's context: the workflow, the step, its target, the caller."""
+        return {
+            "workflow": self.workflow.name,
+            "step": label,
+            "target": step.target,
+            "caller": scope.caller.subject,
+            **more,
+        }
+
+    async def _attempt(
+        self, step: Step, ctx: RunContext, scope: Invocation, label: str, arguments: dict[str, Any]
+    ) -> Result:
         if step.target is not None:
-            arguments = await self._arguments(step, ctx)
             return await self.pipeline.invoke(
                 scope.child(step.target, arguments, timeout=step.timeout)
             )

@@ -443,3 +443,50 @@ async def test_a_stream_reports_items_and_can_hand_each_result_to_the_caller() -
     assert [c.parts[0].text for c in chunks] == ["1", "4", "9"]  # type: ignore[union-attr]
     assert [c.append for c in chunks] == [False, True, True]
     assert len({c.artifact_id for c in chunks}) == 1 and chunks[0].name == "items"
+
+
+async def test_step_hooks_see_each_step_and_may_change_skip_or_rewrite_it() -> None:
+    rt = runtime_with(("echo", echo))
+    seen: list[tuple[str, str, Any]] = []
+
+    async def before(ctx: dict[str, Any]) -> dict[str, Any] | None:
+        seen.append(("before", ctx["step"], ctx["arguments"]))
+        if ctx["step"] == "a":
+            return {"action": "modify", "arguments": {"text": "changed"}}
+        if ctx["step"] == "b":
+            return {"action": "replace", "result": "answered by the hook"}
+        if ctx["step"] == "c":
+            return {"action": "cancel", "reason": "not this one"}
+        return None
+
+    async def after(ctx: dict[str, Any]) -> dict[str, Any]:
+        seen.append(("after", ctx["step"], ctx["status"]))
+        return {"action": "modify", "result": ctx["result"]["text"].upper()}
+
+    rt.hooks.register("before_step", before, match="wf/*")
+    rt.hooks.register("after_step", after, match="wf/*")
+    steps = tuple(Step(n, "echo", args={"text": n}, on_error="continue") for n in "abc")
+    add(rt, Workflow("wf", Sequential(steps)))
+    result = await rt.call("wf")
+    assert statuses(result) == {"a": "ok", "b": "ok", "c": "failed"}
+    assert [s["attempts"] for s in result.data["steps"]] == [1, 0, 1]
+    assert seen == [
+        ("before", "a", {"text": "a"}),
+        ("after", "a", "ok"),
+        ("before", "b", {"text": "b"}),
+        ("after", "b", "ok"),
+        ("before", "c", {"text": "c"}),
+        ("after", "c", "failed"),
+    ]
+    assert "BEFORE_STEP CANCELLED BY" in result.text  # the continued failure, upper-cased
+
+
+async def test_step_hooks_change_what_the_step_returns() -> None:
+    rt = runtime_with(("echo", echo))
+
+    async def before(ctx: dict[str, Any]) -> dict[str, Any]:
+        return {"action": "modify", "arguments": {"text": "changed"}}
+
+    rt.hooks.register("before_step", before)
+    add(rt, Workflow("wf", Sequential((Step("a", "echo", args={"text": "original"}),))))
+    assert (await rt.call("wf")).text == "changed"
