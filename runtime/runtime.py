@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from .catalog import Catalog
+from .catalog import Catalog, CatalogChange
 from .component import Component
 from .content import ResourcePart, Result
 from .events import EventBus
-from .hooks import HookRegistry
+from .hooks import HookRegistry, fire
 from .invocation import LOCAL, Identity, Invocation
 from .pipeline import Pipeline, Policy
 from .prompts import Prompt, PromptMessage, PromptRegistry
 from .remote import RemoteAgents, RemoteServers
 from .resources import Resource, ResourceRegistry
 from .state import MemoryStateStore, StateStore
+
+log = logging.getLogger("llmspell.runtime")
 
 
 class Runtime:
@@ -23,6 +27,8 @@ class Runtime:
         self.hooks = HookRegistry()
         self.events = EventBus()
         self.hooks.events = self.events
+        self._announcing: set[asyncio.Task[Any]] = set()
+        self.catalog.on_change(self._changed)
         self.state: StateStore = state or MemoryStateStore()
         self.pipeline = Pipeline(self.catalog, self.hooks, self.events, policy)
         self.prompts = PromptRegistry()
@@ -31,6 +37,25 @@ class Runtime:
         """Remote MCP servers, when a federation is plugged in (gateway, CLI)."""
         self.a2a: RemoteAgents | None = None
         """Remote A2A agents, when the A2A client is plugged in (gateway, CLI)."""
+
+    def _changed(self, change: CatalogChange) -> None:
+        """The `catalog_change` hook point. Catalog changes are announced synchronously, so
+        the hooks run in a task of their own when a loop runs (start-up in a CLI has none)."""
+        if not self.hooks.wants("catalog_change"):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        said = {"action": change.action, "name": change.name, "kind": change.kind}
+        task = loop.create_task(fire(self.hooks, "catalog_change", said, change.name))
+        self._announcing.add(task)
+        task.add_done_callback(self._announced)
+
+    def _announced(self, task: asyncio.Task[Any]) -> None:
+        self._announcing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("a hook at `catalog_change` failed: %s", task.exception())
 
     async def render_prompt(self, inv: Invocation) -> list[PromptMessage]:
         """`inv.name` is the prompt; it passes the pipeline's gate (policy, limits, metrics,

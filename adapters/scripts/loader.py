@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import Runtime
+from llmspell.runtime.hooks import fire
 
 from .api import ScriptHost, Writer, to_stderr, to_stdout
 from .engine import Limits, ScriptEngine, engine_factory, engine_for_file
@@ -97,4 +98,7 @@ async def load_script(
     except BaseException:
         await host.aclose()
         raise
+    if runtime.hooks.wants("script_load"):
+        context = {"path": path, "engine": eng.name, "components": list(host.defined)}
+        await fire(runtime.hooks, "script_load", context, path)
     return LoadedScript(path, eng, host, value)

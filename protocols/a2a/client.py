@@ -44,6 +44,9 @@ from llmspell.runtime import (
     Runtime,
     TextPart,
 )
+from llmspell.runtime.content import part_from_plain, part_to_plain
+from llmspell.runtime.hooks import HookRegistry, fire
+from llmspell.runtime.invocation import current
 
 from . import translate
 
@@ -97,8 +100,16 @@ class Progress:
 
 
 class RemoteAgent:
-    def __init__(self, name: str, url: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        hooks: HookRegistry | None = None,
+    ) -> None:
         self.name = name
+        self.hooks = hooks
+        """Where `before_a2a_send` / `after_a2a_send` hooks are (the runtime's)."""
         self.url = url.rstrip("/")
         self.headers = dict(headers or {})
         self.card: AgentCard | None = None
@@ -194,6 +205,13 @@ class RemoteAgent:
         it ends or is interrupted; a dropped stream is resumed."""
         if self._client is None:
             await self.connect()
+        hooks = self.hooks
+        if hooks is not None and hooks.wants("before_a2a_send"):
+            said = {"agent": self.name, "url": self.url, "caller": _caller()}
+            plain = [part_to_plain(p, a2a_files=True) for p in parts]
+            fired = await fire(hooks, "before_a2a_send", {**said, "message": plain}, self.name)
+            if isinstance(fired.context.get("message"), list):
+                parts = [part_from_plain(p) for p in fired.context["message"]]
         message = new_message(
             [translate.to_part(p) for p in parts],
             role=Role.ROLE_USER,
@@ -211,6 +229,9 @@ class RemoteAgent:
             await self._resume(progress, on_update, exc)
         if progress.state not in TERMINAL | INTERRUPTED and progress.task_id:
             await self._resume(progress, on_update, None)
+        if hooks is not None and hooks.wants("after_a2a_send"):
+            said = {"agent": self.name, "url": self.url, "caller": _caller()}
+            await fire(hooks, "after_a2a_send", {**said, "result": progress.plain()}, self.name)
 
     async def _resume(self, progress: Progress, on_update: Update | None, why: Any) -> None:
         delay = 0.25
@@ -305,6 +326,12 @@ class RemoteAgent:
         await self._http.aclose()
 
 
+def _caller() -> str:
+    """Who is sending: the subject of the call in progress, else the local user."""
+    inv = current.get()
+    return inv.caller.subject if inv is not None else "local"
+
+
 def _text(parts: Any) -> str:
     return "\n".join(p.text for p in parts if p.WhichOneof("content") == "text")
 
@@ -319,7 +346,7 @@ class RemoteAgents:
     async def add(self, name: str, url: str, headers: dict[str, str] | None = None) -> RemoteAgent:
         agent = self.agents.get(name)
         if agent is None:
-            agent = RemoteAgent(name, url, headers)
+            agent = RemoteAgent(name, url, headers, self.runtime.hooks)
             await agent.connect()
             self._register(agent)
         return agent
@@ -331,7 +358,7 @@ class RemoteAgents:
         its card."""
         agent = self._by_url(url)
         if agent is None:
-            agent = RemoteAgent(name or "", url, headers)
+            agent = RemoteAgent(name or "", url, headers, self.runtime.hooks)
             card = await agent.connect()
             agent.name = name or _safe_name(card.name)
             known = self.agents.get(agent.name)

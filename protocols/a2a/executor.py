@@ -30,6 +30,7 @@ from llmspell.runtime import (
     TextPart,
 )
 from llmspell.runtime import Part as RuntimePart
+from llmspell.runtime.hooks import HookRegistry, fire
 
 from . import identity, translate
 
@@ -62,10 +63,10 @@ class ComponentExecutor(AgentExecutor):
 
     async def execute(self, context: RequestContext, event_queue: EventQueue) -> None:
         assert context.task_id is not None and context.context_id is not None
-        events = _TaskEvents(context, event_queue)
+        events = _TaskEvents(context, event_queue, self.runtime.hooks)
         caller = identity.caller(context.call_context)
         try:
-            name = self._target(context)
+            name = events.component = self._target(context)
             component = self.runtime.catalog.get(name)  # its schema reads the message
         except LLMSpellError as exc:
             await events.end("rejected", [TextPart(exc.message)])
@@ -142,8 +143,10 @@ class _TaskEvents:
     first update, not before: an agent that answers with a plain message (`Reply`) must send
     it as the only event."""
 
-    def __init__(self, context: RequestContext, queue: EventQueue) -> None:
+    def __init__(self, context: RequestContext, queue: EventQueue, hooks: HookRegistry) -> None:
         assert context.task_id is not None
+        self.hooks = hooks
+        self.component = ""
         self.context = context
         self.queue = queue
         self.context_id = _context_id(context)
@@ -166,6 +169,7 @@ class _TaskEvents:
     async def start(self) -> None:
         await self._create()
         await self.updater.start_work()
+        await self._announce("working")
 
     async def end(self, state: TaskState, parts: list[RuntimePart]) -> None:
         await self.send(StatusUpdate(state, parts))
@@ -191,3 +195,15 @@ class _TaskEvents:
         await self.updater.update_status(_STATES[update.state], message=status)
         if update.state != "working":
             self.ended = True
+        await self._announce(update.state)
+
+    async def _announce(self, state: TaskState) -> None:
+        """The `a2a_task_state` hook point (and its event), when anything listens there."""
+        if self.hooks.wants("a2a_task_state"):
+            said = {
+                "task_id": self.context.task_id,
+                "context_id": self.context_id,
+                "component": self.component,
+                "state": state,
+            }
+            await fire(self.hooks, "a2a_task_state", said, self.component)

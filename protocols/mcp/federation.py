@@ -28,8 +28,10 @@ from llmspell.runtime import (
     PromptMessage,
     Resource,
     ResourcePart,
+    Result,
     Runtime,
 )
+from llmspell.runtime.hooks import fire
 from llmspell.runtime.invocation import Identity
 from llmspell.runtime.peer import Peer
 
@@ -227,9 +229,26 @@ class Federation:
         hints = translate.tool_annotations(tool.annotations)
         safe = bool(hints.idempotent or hints.read_only)
 
-        async def call(inv: Invocation) -> Any:
+        hooks = self.runtime.hooks
+
+        async def call(inv: Invocation) -> Result:
+            said = {"server": upstream.name, "tool": tool.name, "caller": inv.caller.subject}
+            if hooks.wants("before_upstream"):
+                fired = await fire(
+                    hooks, "before_upstream", {**said, "arguments": inv.arguments}, upstream.name
+                )
+                if fired.replaced:
+                    return Result.from_plain(fired.result)
+                if isinstance(fired.context.get("arguments"), dict):
+                    inv.arguments = fired.context["arguments"]
             target = await self._for(upstream, inv.caller)
-            return await target.call_tool(tool.name, inv, safe=safe)
+            result = await target.call_tool(tool.name, inv, safe=safe)
+            if hooks.wants("after_upstream"):
+                fired = await fire(
+                    hooks, "after_upstream", {**said, "result": result.to_plain()}, upstream.name
+                )
+                result = Result.from_plain(fired.context["result"])
+            return result
 
         return Component(
             name=name,
