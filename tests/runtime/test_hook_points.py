@@ -79,3 +79,15 @@ async def test_each_point_publishes_its_event() -> None:
 
 def test_an_unwatched_point_is_not_wanted() -> None:
     assert not Runtime().hooks.wants("state_write")
+
+
+def test_docs_list_every_point_as_declared() -> None:
+    """docs/hooks.md is the table of SPECS: a point added or changed without its row fails."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "hooks.md").read_text(encoding="utf-8")
+    for spec in SPECS.values():
+        row = next((line for line in doc.splitlines() if line.startswith(f"| `{spec.name}` |")), "")
+        assert row, f"docs/hooks.md has no row for {spec.name}"
+        assert spec.when in row
+        assert all(f"`{k}`" in row for k in (*spec.payload, *spec.modifies))
