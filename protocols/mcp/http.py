@@ -18,9 +18,12 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .. import asgi
 from ..asgi import declared_length, read_body
+from . import sdk_private
 from .event_store import MemoryEventStore
 from .server import McpServer
+from .sessions import session_hook
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 INVALID_REQUEST = -32600
@@ -39,7 +42,7 @@ class HttpOptions:
 
 
 def session_manager(server: McpServer, options: HttpOptions) -> StreamableHTTPSessionManager:
-    return StreamableHTTPSessionManager(
+    manager = StreamableHTTPSessionManager(
         app=server.server,
         event_store=None if options.stateless else MemoryEventStore(),
         json_response=options.stateless,
@@ -48,6 +51,20 @@ def session_manager(server: McpServer, options: HttpOptions) -> StreamableHTTPSe
         retry_interval=None if options.stateless else options.retry_ms,
         max_request_body_size=options.max_body,
     )
+    if not options.stateless:
+        hooks = server.runtime.hooks
+
+        async def opened(session_id: str, scope: Scope) -> None:
+            caller = asgi.caller(scope)
+            client = Headers(scope=scope).get("user-agent", "")
+            said = {"session": session_id, "client": client, "caller": caller and caller.subject}
+            await session_hook(hooks, "mcp_session_open", said)
+
+        async def ended(session_id: str) -> None:
+            await session_hook(hooks, "mcp_session_close", {"session": session_id, "caller": None})
+
+        sdk_private.watch_sessions(manager, opened, ended)
+    return manager
 
 
 def asgi_app(manager: StreamableHTTPSessionManager) -> ASGIApp:

@@ -8,6 +8,7 @@ runs them all against the installed SDK, so an upgrade that moves one fails ther
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server import Server
@@ -54,3 +55,38 @@ def drop_tracing(server: Server[Any]) -> None:
     except ImportError:
         raise _missing("mcp.server._otel.OpenTelemetryMiddleware") from None
     server.middleware = [m for m in server.middleware if not isinstance(m, OpenTelemetryMiddleware)]
+
+
+SessionOpened = Callable[[str, Any], Awaitable[None]]
+SessionEnded = Callable[[str], Awaitable[None]]
+
+
+def watch_sessions(
+    manager: StreamableHTTPSessionManager, opened: SessionOpened, ended: SessionEnded
+) -> None:
+    """Tell `opened(session_id, scope)` when a Streamable HTTP session is established (its
+    opening request answered below 400) and `ended(session_id)` when the manager discards it
+    (a client's DELETE, the idle timeout, a crash). The manager has no public callbacks."""
+    try:
+        serve_opening = manager._serve_opening_request
+        discard = manager._discard_session
+        sessions = manager._server_instances
+    except AttributeError:
+        raise _missing("StreamableHTTPSessionManager._serve_opening_request") from None
+    announced: set[str] = set()
+
+    async def serve_opening_request(transport: Any, scope: Any, receive: Any, send: Any) -> None:
+        await serve_opening(transport, scope, receive, send)
+        session_id = transport.mcp_session_id
+        if session_id in sessions and session_id not in announced:
+            announced.add(session_id)
+            await opened(session_id, scope)
+
+    async def discard_session(session_id: str, transport: Any) -> None:
+        await discard(session_id, transport)
+        if session_id in announced:
+            announced.discard(session_id)
+            await ended(session_id)
+
+    manager._serve_opening_request = serve_opening_request  # type: ignore[method-assign,assignment]
+    manager._discard_session = discard_session  # type: ignore[method-assign]

@@ -198,9 +198,7 @@ class McpServer:
         caller = _caller(ctx)
         return types.ListPromptsResult(
             prompts=[
-                translate.prompt(p)
-                for p in self.runtime.prompts.list()
-                if self._visible(caller, p)
+                translate.prompt(p) for p in self.runtime.prompts.list() if self._visible(caller, p)
             ]
         )
 
@@ -308,4 +306,3 @@ def _caller(ctx: Ctx) -> Identity:
 def _subject(ctx: Ctx) -> str:
     params = ctx.session.client_params
     return f"mcp:{params.client_info.name}" if params is not None else "mcp"
-
