@@ -26,6 +26,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench gateway
 	$(PY) -m llmspell.bench proxy
 	$(PY) -m llmspell.bench workflow
+	$(PY) -m llmspell.bench hooks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -1,6 +1,7 @@
 """The ASGI app: MCP at `/mcp`, liveness at `/healthz`, upstream readiness at `/readyz`, A2A at
-`/a2a/...` and `/.well-known/agent-card.json`; the gateway started and stopped by the app's
-lifespan. Built from plain routes, as Starlette apps are."""
+`/a2a/...` and `/.well-known/agent-card.json`, the runtime's events at `/events` (SSE); the
+gateway started and stopped by the app's lifespan. Built from plain routes, as Starlette apps
+are."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import events_http
 from .assembly import Assembly
 from .config import GatewayConfig
 from .limits import BodyLimit
@@ -109,6 +111,7 @@ def build_app(
             Route("/healthz", health, methods=["GET"]),
             Route("/readyz", ready, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
+            Route("/events", events_http.endpoint(gateway.runtime.events), methods=["GET"]),
             *routes,
             *([Mount("", app=a2a)] if a2a is not None else []),
         ],

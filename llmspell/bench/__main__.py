@@ -8,6 +8,7 @@ SUITES = {
     "proxy": "llmspell.bench.proxy",
     "pipeline": "llmspell.bench.pipeline",
     "workflow": "llmspell.bench.workflow",
+    "hooks": "llmspell.bench.hooks",
 }
 
 
@@ -26,6 +27,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, help="workflow: timed rounds per measurement")
     parser.add_argument("--fanout", type=int, help="workflow: parallel branches")
     parser.add_argument("--items", type=int, help="workflow: items in the large stream")
+    parser.add_argument("--events", type=int, help="hooks: events published per measurement")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     ns = parser.parse_args()
     module = __import__(SUITES[ns.suite], fromlist=["run"])
