@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from llmspell.adapters.llm.agent import Agent
     from llmspell.adapters.scripts.engine import Limits
     from llmspell.adapters.scripts.loader import LoadedScript
+    from llmspell.adapters.state import SqliteStateStore
     from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
     from llmspell.protocols.mcp.spec import ServerSpec
@@ -62,6 +63,8 @@ class Mode:
     assembly's own notes go, since stdout may be the MCP stdio channel."""
     roots: tuple[str, ...] = ()
     """Directories file tools and agent images may use, instead of the config's `roots`."""
+    state: str | None = None
+    """The SQLite state file when no config is read (`run --state FILE`); else memory."""
 
     @classmethod
     def serve(cls, *, reload: bool = False) -> Mode:
@@ -83,10 +86,12 @@ class Mode:
         return cls(start, wait="first_attempt")
 
     @classmethod
-    def local(cls, *, builtins: bool = True, roots: tuple[str, ...] = ()) -> Mode:
+    def local(
+        cls, *, builtins: bool = True, roots: tuple[str, ...] = (), state: str | None = None
+    ) -> Mode:
         """`run`, `agent run`, `a2a`: nothing connected at start (no config is read)."""
         start: frozenset[Part] = frozenset({"builtins"} if builtins else ())
-        return cls(start, stdout=True, roots=roots)
+        return cls(start, stdout=True, roots=roots, state=state)
 
 
 class Assembly:
@@ -98,7 +103,8 @@ class Assembly:
     ) -> None:
         self._config = config
         self.mode = mode
-        self.runtime = Runtime()
+        self._store = self._state_store()
+        self.runtime = Runtime(state=self._store)
         self.write: Writer = write or _note
         """Where the assembly's own notes go (an agent not added, a reload)."""
         self.federation: LazyFederation | None = None
@@ -110,6 +116,19 @@ class Assembly:
         self._script_args: dict[Path, list[str]] = {}
         self._watch: asyncio.Task[None] | None = None
         self._tracing: Any = None
+
+    def _state_store(self) -> SqliteStateStore | None:
+        """SQLite at the config's `[state] path` (None: `backend = "memory"`), or at the
+        mode's file when no config is read; None gives the runtime a memory store."""
+        if self._config is not None:
+            path = self._config.state_database()
+        else:
+            path = Path(self.mode.state) if self.mode.state is not None else None
+        if path is None:
+            return None
+        from llmspell.adapters.state import SqliteStateStore
+
+        return SqliteStateStore(path)
 
     @property
     def config(self) -> GatewayConfig:
@@ -145,6 +164,8 @@ class Assembly:
         from llmspell.protocols.a2a import LazyRemoteAgents
 
         config, mode = self._config, self.mode
+        if self._store is not None and ("scripts" in mode.start or config is None):
+            await self._store.open()  # a bad file stops the start; `tool list` makes none
         if config is not None and "hardening" in mode.start:
             self._harden(config)
         if "builtins" in mode.start and (config is None or config.builtins):
@@ -290,7 +311,12 @@ class Assembly:
         async def load_image(path: str) -> bytes:
             return await roots.read_bytes("agent", path)
 
-        agent = Agent(AgentSpec.from_plain(spec), self.runtime.pipeline, load_image=load_image)
+        agent = Agent(
+            AgentSpec.from_plain(spec),
+            self.runtime.pipeline,
+            load_image=load_image,
+            state=self.runtime.state,
+        )
         self.agents.append(agent)
         return agent
 
@@ -329,6 +355,7 @@ class Assembly:
             await self.federation.aclose()
         if self.remote_agents is not None:
             await self.remote_agents.aclose()
+        await self.runtime.state.aclose()  # after the scripts and agents that may write
         if self._tracing is not None:
             self._tracing.shutdown()  # flushes the spans still batched
 

@@ -158,6 +158,15 @@ class A2AConfig(_Section):
     """0 picks a free port; the agent cards say which."""
 
 
+class StateConfig(_Section):
+    """The key-value store scripts (`State`), agents' memory and workflows use."""
+
+    backend: Literal["sqlite", "memory"] = "sqlite"
+    """memory: gone when the process ends."""
+    path: str = ".llmspell/state.db"
+    """The SQLite file, relative to the config file."""
+
+
 class RemoteAgentConfig(_Section):
     """A remote A2A agent joining the catalog as an agent component named by its key."""
 
@@ -298,6 +307,7 @@ class GatewayConfig(_Section):
     tracing: TracingConfig = TracingConfig()
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
+    state: StateConfig = StateConfig()
     a2a_agents: dict[str, RemoteAgentConfig] = {}
     workflows: dict[str, WorkflowConfig] = {}
     """Declared workflows, served like any other: as MCP tools, A2A agents, script calls."""
@@ -387,6 +397,10 @@ class GatewayConfig(_Section):
 
     def a2a_database(self) -> Path | None:
         return self._resolve(self.a2a.database) if self.a2a.task_store == "sqlite" else None
+
+    def state_database(self) -> Path | None:
+        """The state store's SQLite file; None for the memory backend."""
+        return self._resolve(self.state.path) if self.state.backend == "sqlite" else None
 
     def root_paths(self) -> list[Path]:
         return [self._resolve(r) for r in self.roots] or [self.base_dir]

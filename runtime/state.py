@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -55,6 +56,15 @@ def check_value(key: str, value: Any) -> None:
         raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"state key {key!r}: {problem}")
 
 
+def expiry(ttl: float | None) -> float | None:
+    """The Unix time a key set now with `ttl` seconds expires; refuses a negative or NaN ttl."""
+    if ttl is None:
+        return None
+    if not ttl >= 0:
+        raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"ttl must be >= 0 seconds, not {ttl}")
+    return time.time() + ttl
+
+
 def _unstorable(value: Any, at: str) -> str | None:
     if value is None or isinstance(value, bool | int | float | str | bytes):
         return None
@@ -75,13 +85,41 @@ def _unstorable(value: Any, at: str) -> str | None:
     return f"a {type(value).__name__} at {at or 'the top'} cannot be stored"
 
 
+class KeyLocks:
+    """One asyncio lock per (scope, key) while someone holds or waits for it, then forgotten,
+    so `update` serialises callers of one key without keeping a lock for every key ever used."""
+
+    __slots__ = ("_locks",)
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, scope: str, key: str) -> AsyncIterator[None]:
+        name = (scope, key)
+        lock, users = self._locks.get(name) or (asyncio.Lock(), 0)
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users == 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class MemoryStateStore:
     """In-process, gone with the process (`[state] backend = "memory"`, `llmspell run`).
     Values are deep-copied in and out so callers never share mutable structures."""
 
     def __init__(self) -> None:
         self._data: dict[tuple[str, str], tuple[Any, float | None]] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks = KeyLocks()
 
     def _live(self, scope: str, key: str) -> tuple[Any, float | None] | None:
         found = self._data.get((scope, key))
@@ -96,11 +134,11 @@ class MemoryStateStore:
 
     async def set(self, scope: str, key: str, value: Any, ttl: float | None = None) -> None:
         check_value(key, value)
-        expires = None if ttl is None else time.time() + ttl
-        self._data[(scope, key)] = (copy.deepcopy(value), expires)
+        self._data[(scope, key)] = (copy.deepcopy(value), expiry(ttl))
 
     async def delete(self, scope: str, key: str) -> bool:
-        return self._data.pop((scope, key), None) is not None
+        """True when a live key was removed (an expired one is already gone)."""
+        return self._live(scope, key) is not None and self._data.pop((scope, key)) is not None
 
     async def keys(self, scope: str, prefix: str = "") -> list[str]:
         return sorted(
@@ -110,8 +148,7 @@ class MemoryStateStore:
         )
 
     async def update(self, scope: str, key: str, fn: Updater, ttl: float | None = None) -> Any:
-        lock = self._locks.setdefault((scope, key), asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(scope, key):
             value = await fn(await self.get(scope, key))
             await self.set(scope, key, value, ttl)
             return copy.deepcopy(value)
@@ -127,8 +164,10 @@ class MemoryStateStore:
         ]
 
     async def import_(self, entries: list[Entry]) -> int:
+        """All or nothing: one unstorable value and none of the entries is written."""
         for e in entries:
             check_value(e.key, e.value)
+        for e in entries:
             self._data[(e.scope, e.key)] = (copy.deepcopy(e.value), e.expires_at)
         return len(entries)
 

@@ -5,6 +5,9 @@ child of the agent's own call: validation, hooks, and the policy of the agent's 
 it, within the agent's deadline, and it is cancelled with the agent. The loop stops after
 `max_steps` model turns. An agent is itself a catalog component (kind agent), so it can be
 called like a tool and served.
+
+With `memory = "NAME"` the conversation is kept in the runtime's state store (see `memory.py`):
+loaded before each call, the finished turn saved after, so calls (and processes) continue it.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from llmspell.runtime import (
     TextPart,
 )
 from llmspell.runtime.invocation import nested
+from llmspell.runtime.state import StateStore
 
+from .memory import Memory
 from .provider import Provider
 from .registry import create_provider
 from .spec import ModelSpec, parse_model
@@ -68,11 +73,15 @@ class AgentSpec:
     tools: tuple[str, ...] = ()
     description: str = ""
     max_steps: int = 8
+    memory: str | None = None
+    """The name the conversation is kept under in the state store; None: none kept."""
+    memory_turns: int = 20
+    """How many past turns (a user message and what followed) are kept and sent."""
 
     @classmethod
     def from_plain(cls, value: dict[str, Any]) -> AgentSpec:
         """The script/config form: {name, model, system_prompt, tools, description, max_steps,
-        temperature, max_tokens}."""
+        temperature, max_tokens, memory, memory_turns}."""
         if not isinstance(value.get("name"), str) or not value["name"]:
             raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, "an agent needs a name")
         if "model" not in value:
@@ -89,6 +98,20 @@ class AgentSpec:
                 ErrorCode.INVALID_ARGUMENTS,
                 f"agent {value['name']!r}: tools is a list of tool names",
             )
+        memory = value.get("memory")
+        if memory is not None and (not isinstance(memory, str) or not memory):
+            raise LLMSpellError(
+                ErrorCode.INVALID_ARGUMENTS,
+                f"agent {value['name']!r}: memory is the name the conversation is kept under",
+            )
+        turns = value.get("memory_turns", 20)
+        if isinstance(turns, float) and turns.is_integer():
+            turns = int(turns)  # a JS number
+        if not isinstance(turns, int) or isinstance(turns, bool) or turns < 1:
+            raise LLMSpellError(
+                ErrorCode.INVALID_ARGUMENTS,
+                f"agent {value['name']!r}: memory_turns is a whole number of turns, at least 1",
+            )
         return cls(
             name=value["name"],
             model=model,
@@ -96,6 +119,8 @@ class AgentSpec:
             tools=tuple(tools),
             description=str(value.get("description") or f"LLM agent on {model.label}"),
             max_steps=int(value.get("max_steps") or 8),
+            memory=memory,
+            memory_turns=turns,
         )
 
 
@@ -143,14 +168,28 @@ def _sniff(data: bytes) -> str:
 
 class Agent:
     def __init__(
-        self, spec: AgentSpec, pipeline: Pipeline, *, load_image: ImageLoader | None = None
+        self,
+        spec: AgentSpec,
+        pipeline: Pipeline,
+        *,
+        load_image: ImageLoader | None = None,
+        state: StateStore | None = None,
     ) -> None:
+        """`state` is the runtime's state store, needed when the spec asks for `memory`."""
         self.spec = spec
         self.pipeline = pipeline
         self.load_image = load_image
         for tool in spec.tools:  # refuse unknown tools when the agent is built, not mid-run
             pipeline.catalog.get(tool)
         self._provider: Provider | None = None
+        self.memory: Memory | None = None
+        if spec.memory is not None:
+            if state is None:
+                raise LLMSpellError(
+                    ErrorCode.NOT_CONFIGURED,
+                    f"agent {spec.name!r}: memory needs a state store, and none was given",
+                )
+            self.memory = Memory(state, spec.memory, spec.memory_turns)
 
     @property
     def provider(self) -> Provider:
@@ -180,6 +219,9 @@ class Agent:
         spec = self.spec
         messages = [Message("system", spec.system_prompt)] if spec.system_prompt else []
         pictures = tuple([await to_image(i, self.load_image) for i in images])
+        if self.memory is not None:
+            messages.extend(await self.memory.load())
+        turn = len(messages)  # where this call's own messages start
         messages.append(Message("user", text, images=pictures))
         tools, names = self._tool_specs()
         reply = AgentReply("")
@@ -190,6 +232,9 @@ class Agent:
             reply.steps = step
             if not completion.tool_calls:
                 reply.text = completion.text
+                if self.memory is not None:
+                    messages.append(Message("assistant", completion.text))
+                    await self.memory.append(messages[turn:])
                 return reply
             messages.append(
                 Message("assistant", completion.text, tool_calls=tuple(completion.tool_calls))
@@ -241,6 +286,11 @@ class Agent:
         raise LLMSpellError(
             ErrorCode.PROVIDER_ERROR, f"{self.spec.model.label}: the stream ended without a reply"
         )
+
+    async def clear_memory(self) -> None:
+        """Forget the kept conversation (nothing to do for an agent without memory)."""
+        if self.memory is not None:
+            await self.memory.clear()
 
     def component(self) -> Component:
         async def handle(inv: Invocation) -> Result:

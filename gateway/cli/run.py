@@ -33,6 +33,11 @@ def add(commands: Commands) -> None:
         metavar="DIR",
         help="directory file-operations may use (default: the working directory); repeatable",
     )
+    run.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep State in this SQLite file, so the next run sees it (default: in memory)",
+    )
     run.usage = run.format_usage().removeprefix("usage: ").rstrip() + " [-- ARGS ...]"
     run.set_defaults(handler=handle)
 
@@ -46,7 +51,7 @@ def handle(ns: argparse.Namespace) -> int:
     limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
     async def go() -> None:
-        async with assemble(None, Mode.local(roots=tuple(ns.allow_root))) as parts:
+        async with assemble(None, Mode.local(roots=tuple(ns.allow_root), state=ns.state)) as parts:
             await parts.load(ns.file, engine=ns.engine, args=ns.script_args, limits=limits)
 
     try:

@@ -41,6 +41,8 @@ FIELDS = (
     "max_steps",
     "temperature",
     "max_tokens",
+    "memory",
+    "memory_turns",
 )
 """What `Agent.builder()` sets before `build()` hands them to `Agent.create`."""
 
@@ -54,6 +56,7 @@ def bind_methods(host: ScriptHost) -> dict[str, HostFunction]:
     return {
         "execute": async_(partial(execute, host)),
         "stream": HostFunction(partial(stream, host), is_async=True, stream=True),
+        "clear_memory": async_(partial(clear_memory, host)),
     }
 
 
@@ -67,7 +70,12 @@ def create(host: ScriptHost, spec: Any) -> HostObject:
     async def load_image(path: str) -> bytes:
         return await roots.read_bytes("agent", path)
 
-    agent = Agent(AgentSpec.from_plain(spec), host.runtime.pipeline, load_image=load_image)
+    agent = Agent(
+        AgentSpec.from_plain(spec),
+        host.runtime.pipeline,
+        load_image=load_image,
+        state=host.runtime.state,
+    )
     host.register(agent.component())
     ref = host.refs.hold(agent)
     return HostObject("Agent", ref, {"name": agent.spec.name, "model": agent.spec.model.label})
@@ -76,6 +84,16 @@ def create(host: ScriptHost, spec: Any) -> HostObject:
 async def execute(host: ScriptHost, ref: Any, value: Any) -> dict[str, Any]:
     agent, text, images = _input(host, ref, value)
     return await _gated(host, agent, text, images, None)
+
+
+async def clear_memory(host: ScriptHost, ref: Any) -> None:
+    """`agent:clear_memory()`: forget the conversation kept under the agent's `memory` name."""
+    from llmspell.adapters.llm.agent import Agent
+
+    agent = host.refs.get(ref, Agent)
+    need(agent is not None, "not an agent: call methods on what Agent.create returned")
+    assert agent is not None
+    await agent.clear_memory()
 
 
 async def stream(host: ScriptHost, ref: Any, value: Any, callback: Any) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class ScriptHost:
     refs: Refs = field(default_factory=Refs)
     """The objects the script holds by number: tool calls' `ctx`, hosted agents' `task`,
     agents."""
+    state_scopes: dict[str, int] = field(default_factory=dict)
+    """The ref of each `State.scope(name)` the script opened."""
 
     def spec(self) -> ApiSpec:
         return ApiSpec(
@@ -82,6 +84,7 @@ class ScriptHost:
                 "Workflow": workflow.bind_methods(self),
                 "RunContext": workflow.bind_context(self),
                 "Emit": workflow.bind_emit(self),
+                state.SCOPE_TYPE: state.bind_methods(self),
             },
             builders={"Agent": Builder(agent.FIELDS, "create")},
         )

@@ -25,6 +25,9 @@ Tool.define {
   end,
 }
 
+-- Shared with tools.js's `js_forever`: each script's own State is its own scope.
+local shared = State.scope("global")
+
 Tool.define {
   name = "lua_forever",
   description = "Counts in State until cancelled",
@@ -33,7 +36,7 @@ Tool.define {
     local n = 0
     while true do
       n = n + 1
-      State.set(args.key, n)
+      shared:set(args.key, n)
       if n == 1 then ctx:progress(1) end
       sleep(0.02)
     end
@@ -44,7 +47,7 @@ Tool.define {
   name = "state_get",
   description = "Reads a State key",
   input_schema = { type = "object", properties = { key = { type = "string" } }, required = { "key" } },
-  handler = function(args) return { value = State.get(args.key) } end,
+  handler = function(args) return { value = shared:get(args.key) } end,
 }
 
 Tool.define {
