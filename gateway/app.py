@@ -100,6 +100,7 @@ def build_app(
             try:
                 yield
             finally:
+                await gateway.announce("gateway_stop")
                 if a2a is not None:
                     await a2a.aclose()
                 if authenticator is not None:

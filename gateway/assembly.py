@@ -320,6 +320,20 @@ class Assembly:
         self.agents.append(agent)
         return agent
 
+    async def announce(self, point: str, url: str | None = None) -> None:
+        """The `gateway_start` / `gateway_stop` hook points (and their events). The HTTP
+        server announces its stop from the app's lifespan: uvicorn re-raises the SIGTERM it
+        caught once it has shut down, so nothing after it runs."""
+        from llmspell.runtime.hooks import fire
+
+        hooks = self.runtime.hooks
+        if not hooks.wants(point):
+            return
+        said: dict[str, Any] = {"name": self.config.name}
+        if point == "gateway_start":
+            said.update(url=url, components=sorted(c.name for c in self.runtime.catalog))
+        await fire(hooks, point, said, self.config.name)
+
     def summary(self) -> dict[str, list[str]]:
         """What is served, by kind: the start-up summary and `/healthz`."""
         catalog = self.runtime.catalog

@@ -47,31 +47,18 @@ async def serve(config: GatewayConfig, options: ServeOptions) -> None:
             version=llmspell.__version__,
             instructions=config.instructions,
         )
-        try:
-            if options.stdio:
-                from llmspell.protocols.mcp import stdio
+        if options.stdio:
+            from llmspell.protocols.mcp import stdio
 
-                if not options.quiet:
-                    _summary(gateway, "stdio", started)
-                await _announce(gateway, "gateway_start", "stdio")
+            if not options.quiet:
+                _summary(gateway, "stdio", started)
+            await gateway.announce("gateway_start", "stdio")
+            try:
                 await stdio.serve(mcp)
-            else:
-                await _serve_http(gateway, mcp, options, started)
-        finally:
-            await _announce(gateway, "gateway_stop")
-
-
-async def _announce(gateway: Assembly, point: str, url: str | None = None) -> None:
-    """The `gateway_start` / `gateway_stop` hook points (and their events)."""
-    from llmspell.runtime.hooks import fire
-
-    hooks = gateway.runtime.hooks
-    if not hooks.wants(point):
-        return
-    said: dict[str, object] = {"name": gateway.config.name}
-    if point == "gateway_start":
-        said.update(url=url, components=sorted(c.name for c in gateway.runtime.catalog))
-    await fire(hooks, point, said, gateway.config.name)
+            finally:
+                await gateway.announce("gateway_stop")
+        else:
+            await _serve_http(gateway, mcp, options, started)
 
 
 async def _serve_http(
@@ -139,7 +126,7 @@ async def _serve_http(
     )
     if not options.quiet:
         _summary(gateway, f"{base_url}{http.path}", started)
-    await _announce(gateway, "gateway_start", f"{base_url}{http.path}")
+    await gateway.announce("gateway_start", f"{base_url}{http.path}")
     try:
         await server.serve(sockets=[sock])
     finally:
