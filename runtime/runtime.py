@@ -12,6 +12,7 @@ from .content import ResourcePart, Result
 from .events import EventBus
 from .hooks import HookRegistry, fire
 from .invocation import LOCAL, Identity, Invocation
+from .observed_state import ObservedState
 from .pipeline import Pipeline, Policy
 from .prompts import Prompt, PromptMessage, PromptRegistry
 from .remote import RemoteAgents, RemoteServers
@@ -29,7 +30,8 @@ class Runtime:
         self.hooks.events = self.events
         self._announcing: set[asyncio.Task[Any]] = set()
         self.catalog.on_change(self._changed)
-        self.state: StateStore = state or MemoryStateStore()
+        self.state: StateStore = ObservedState(state or MemoryStateStore(), self.hooks)
+        """The store, seen through the `state_write` hook point."""
         self.pipeline = Pipeline(self.catalog, self.hooks, self.events, policy)
         self.prompts = PromptRegistry()
         self.resources = ResourceRegistry()

@@ -200,6 +200,7 @@ async def test_config_chooses_the_backend(tmp_path: Path, backend: str) -> None:
     from llmspell.adapters.state import SqliteStateStore
     from llmspell.gateway import config as config_module
     from llmspell.gateway.assembly import Mode, assemble
+    from llmspell.runtime.observed_state import ObservedState
     from llmspell.runtime.state import MemoryStateStore
 
     file = tmp_path / "llmspell.toml"
@@ -208,7 +209,7 @@ async def test_config_chooses_the_backend(tmp_path: Path, backend: str) -> None:
     async with assemble(config, Mode.serve()) as parts:
         store = parts.runtime.state
         kind = MemoryStateStore if backend == "memory" else SqliteStateStore
-        assert isinstance(store, kind)
+        assert isinstance(store, ObservedState) and isinstance(store.store, kind)
         await store.set("global", "k", 1)
     assert (tmp_path / "s" / "x.db").exists() == (backend == "sqlite")
     with pytest.raises(config_module.ConfigError, match="backend"):

@@ -11,9 +11,6 @@ Tool.define({
   handler: async (args) => args.text.toUpperCase(),
 });
 
-// Shared with tools.lua's `state_get`: each script's own State is its own scope.
-const shared = await State.scope("global");
-
 Tool.define({
   name: "js_forever",
   description: "Counts in State until cancelled",
@@ -22,7 +19,7 @@ Tool.define({
     let n = 0;
     for (;;) {
       n += 1;
-      await shared.set(args.key, n);
+      await (await State.scope("global")).set(args.key, n); // read by tools.lua
       if (n === 1) await ctx.progress(1);
       await sleep(0.02);
     }

@@ -25,9 +25,6 @@ Tool.define {
   end,
 }
 
--- Shared with tools.js's `js_forever`: each script's own State is its own scope.
-local shared = State.scope("global")
-
 Tool.define {
   name = "lua_forever",
   description = "Counts in State until cancelled",
@@ -36,7 +33,7 @@ Tool.define {
     local n = 0
     while true do
       n = n + 1
-      shared:set(args.key, n)
+      State.scope("global"):set(args.key, n)  -- shared with tools.js
       if n == 1 then ctx:progress(1) end
       sleep(0.02)
     end
@@ -47,7 +44,7 @@ Tool.define {
   name = "state_get",
   description = "Reads a State key",
   input_schema = { type = "object", properties = { key = { type = "string" } }, required = { "key" } },
-  handler = function(args) return { value = shared:get(args.key) } end,
+  handler = function(args) return { value = State.scope("global"):get(args.key) } end,
 }
 
 Tool.define {
