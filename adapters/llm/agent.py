@@ -12,6 +12,7 @@ loaded before each call, the finished turn saved after, so calls (and processes)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import mimetypes
 import re
@@ -29,9 +30,11 @@ from llmspell.runtime import (
     Result,
     TextPart,
 )
+from llmspell.runtime.hooks import fire
 from llmspell.runtime.invocation import nested
 from llmspell.runtime.state import StateStore
 
+from . import memory
 from .memory import Memory
 from .provider import Provider
 from .registry import create_provider
@@ -275,7 +278,41 @@ class Agent:
         return record
 
     async def _turn(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
-        """One model turn; streamed text goes to `on_chunk` as it arrives."""
+        """One model turn, between the `before_llm` and `after_llm` hook points."""
+        hooks, said = self.pipeline.hooks, {"agent": self.spec.name, "model": self.spec.model.label}
+        if hooks.wants("before_llm"):
+            plain = [memory.to_plain(m) for m in request.messages]
+            tools = [t.name for t in request.tools]
+            fired = await fire(
+                hooks, "before_llm", {**said, "messages": plain, "tools": tools}, self.spec.name
+            )
+            if fired.replaced:  # a hook answered for the model (a cache, a canned reply)
+                answer = fired.result
+                return Completion(
+                    text=str(answer.get("text", "") if isinstance(answer, dict) else answer)
+                )
+            if fired.context["messages"] is not plain:
+                messages = [memory.from_plain(m) for m in fired.context["messages"]]
+                request = dataclasses.replace(request, messages=messages)
+        completion = await self._ask(request, on_chunk)
+        if hooks.wants("after_llm"):
+            response = {
+                "text": completion.text,
+                "tool_calls": [c.name for c in completion.tool_calls],
+            }
+            fired = await fire(
+                hooks,
+                "after_llm",
+                {**said, "response": response, "usage": completion.usage.to_plain()},
+                self.spec.name,
+            )
+            changed = fired.context["response"]
+            if isinstance(changed, dict) and isinstance(changed.get("text"), str):
+                completion.text = changed["text"]
+        return completion
+
+    async def _ask(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
+        """The model call itself; streamed text goes to `on_chunk` as it arrives."""
         if on_chunk is None:
             return await self.provider.complete(request)
         async for event in self.provider.stream(request):

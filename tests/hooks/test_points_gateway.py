@@ -20,6 +20,7 @@ local points = {%s}
 for _, point in ipairs(points) do
   Hook.register(point, function(ctx) Log.info("HOOK " .. JSON.encode(ctx)) end)
 end
+Tool.define{name = "remember", handler = function(args) State.set("k", args.v) return "ok" end}
 """
 
 CONFIG = """
@@ -44,9 +45,6 @@ steps = [
 ]
 """
 
-LLM_AND_STATE = {"before_llm", "after_llm", "state_write"}
-"""Fired by the agent and state stores, which are tested with those parts."""
-
 
 def a2a_peer(port: int) -> HttpPeer:
     return HttpPeer(
@@ -59,7 +57,7 @@ def seen(log: str) -> list[dict[str, Any]]:
 
 
 async def test_every_point_fires_with_its_documented_context(tmp_path: Path) -> None:
-    points = [p for p in SPECS if p not in LLM_AND_STATE]
+    points = list(SPECS)
     (tmp_path / "hooks.lua").write_text(
         RECORDER % ", ".join(f'"{p}"' for p in points), encoding="utf-8"
     )
@@ -75,6 +73,7 @@ async def test_every_point_fires_with_its_documented_context(tmp_path: Path) -> 
                 assert not flow.is_error, flow
                 failed = await client.call_tool("calculator", {"expression": "2 +"})
                 assert failed.is_error
+                assert not (await client.call_tool("remember", {"v": 7})).is_error
             async with Client(running.url, mode="legacy") as session:  # one with a session
                 await session.list_tools()
             base = running.url[: -len("/mcp")]
@@ -134,3 +133,8 @@ async def test_every_point_fires_with_its_documented_context(tmp_path: Path) -> 
     assert upstream["arguments"] == {"message": "hi"} and upstream["caller"] == mcp_caller
     changed = {e["name"] for e in events if e["point"] == "catalog_change"}
     assert {"assistant", "flow"} <= changed  # registered after the script that watches
+    asked = events[first("before_llm", agent="assistant")]
+    assert asked["messages"][-1] == {"role": "user", "text": "hello"} and asked["tools"]
+    assert first("before_llm") < first("after_llm") < first("after_agent", component="assistant")
+    wrote = events[first("state_write")]
+    assert (wrote["scope"], wrote["key"], wrote["op"]) == ("script:hooks.lua", "k", "set")
