@@ -27,6 +27,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench proxy
 	$(PY) -m llmspell.bench workflow
 	$(PY) -m llmspell.bench hooks
+	$(PY) -m llmspell.bench state
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

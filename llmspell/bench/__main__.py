@@ -9,6 +9,7 @@ SUITES = {
     "pipeline": "llmspell.bench.pipeline",
     "workflow": "llmspell.bench.workflow",
     "hooks": "llmspell.bench.hooks",
+    "state": "llmspell.bench.state",
 }
 
 
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--fanout", type=int, help="workflow: parallel branches")
     parser.add_argument("--items", type=int, help="workflow: items in the large stream")
     parser.add_argument("--events", type=int, help="hooks: events published per measurement")
+    parser.add_argument("--ops", type=int, help="state: sets (and as many gets) per script")
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     ns = parser.parse_args()
     module = __import__(SUITES[ns.suite], fromlist=["run"])
