@@ -48,6 +48,8 @@ def build_app(
         else None
     )
     metrics = Metrics(gateway.runtime)
+    if gateway.builtin_hooks is not None and gateway.builtin_hooks.usage is not None:
+        metrics.registry.register(gateway.builtin_hooks.usage)  # tokens per agent and model
     # Sessions the HTTP transport holds (the SDK keeps them by id; a modern request has none).
     metrics.gauges(gateway.upstreams, lambda: sdk_private.session_count(manager))
     routes: list[BaseRoute] = []

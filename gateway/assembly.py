@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from llmspell.runtime import LLMSpellError, Runtime
 
 if TYPE_CHECKING:
+    from llmspell.adapters.hooks import Builtins
     from llmspell.adapters.llm.agent import Agent
     from llmspell.adapters.scripts.engine import Limits
     from llmspell.adapters.scripts.loader import LoadedScript
@@ -116,6 +117,9 @@ class Assembly:
         self._script_args: dict[Path, list[str]] = {}
         self._watch: asyncio.Task[None] | None = None
         self._tracing: Any = None
+        self.builtin_hooks: Builtins | None = None
+        """The `[hooks.builtin]` put in place (`usage` is a Prometheus collector)."""
+        self._hook_scripts: list[LoadedScript] = []
 
     def _state_store(self) -> SqliteStateStore | None:
         """SQLite at the config's `[state] path` (None: `backend = "memory"`), or at the
@@ -182,6 +186,7 @@ class Assembly:
             self._script_args = config.script_entries()
             for path in self._script_args:
                 await self.load(path)
+            await self._hooks(config)
         if "agents" in mode.start:
             for spec in config.agents:
                 self.runtime.catalog.register(self.agent(spec.model_dump()).component())
@@ -207,6 +212,45 @@ class Assembly:
 
             self._tracing = tracing.setup(config.tracing)
             pipeline.tracer = tracing.tracer()
+
+    async def _hooks(self, config: GatewayConfig) -> None:
+        """`[hooks]`: the built-ins it turns on, then each declared hook (a script returning
+        the function, relative to the config, or a Python entry point), in order."""
+        from llmspell.adapters import hooks
+        from llmspell.protocols.mcp.spec import expand_env
+
+        builtin = config.hooks.builtin
+        redact = builtin.redact.model_dump() if builtin.redact is not None else None
+        if redact is not None:
+            redact["secrets"] = expand_env(redact["secrets"])
+        self.builtin_hooks = hooks.install_builtins(
+            self.runtime,
+            cache=builtin.cache.model_dump() if builtin.cache is not None else None,
+            retry=builtin.retry.model_dump() if builtin.retry is not None else None,
+            logging=builtin.logging,
+            redact=redact,
+            usage=builtin.usage,
+        )
+        for declared in config.hooks.declared:
+            if declared.script is not None:
+                from llmspell.adapters.scripts.loader import load_script
+
+                path = str(config.base_dir / declared.script)
+                loaded = await load_script(
+                    self.runtime, path, limits=self.limits, stderr=self.write, roots=self.roots
+                )
+                self._hook_scripts.append(loaded)
+                fn = hooks.script_hook(loaded.value, path)
+            else:
+                assert declared.python is not None
+                fn = hooks.python_hook(declared.python)
+            self.runtime.hooks.register(
+                declared.point,
+                fn,
+                priority=declared.priority,
+                match=declared.match,
+                name=declared.name or (declared.script or declared.python or ""),
+            )
 
     async def _start_federation(self) -> None:
         from llmspell.protocols.mcp.remote import LazyFederation
@@ -361,7 +405,7 @@ class Assembly:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
-        for script in self.scripts.values():
+        for script in [*self.scripts.values(), *self._hook_scripts]:
             await script.aclose()
         for agent in self.agents:
             await agent.aclose()

@@ -21,6 +21,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from .hooks_config import HooksConfig
+
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.spec import ServerSpec
 
@@ -308,6 +310,7 @@ class GatewayConfig(_Section):
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     state: StateConfig = StateConfig()
+    hooks: HooksConfig = HooksConfig()
     a2a_agents: dict[str, RemoteAgentConfig] = {}
     workflows: dict[str, WorkflowConfig] = {}
     """Declared workflows, served like any other: as MCP tools, A2A agents, script calls."""
