@@ -118,7 +118,7 @@ class Assembly:
         self._watch: asyncio.Task[None] | None = None
         self._tracing: Any = None
         self.builtin_hooks: Builtins | None = None
-        """The `[hooks.builtin]` put in place (`usage` is a Prometheus collector)."""
+        """The `[builtin_hooks]` put in place (`usage` is a Prometheus collector)."""
         self._hook_scripts: list[LoadedScript] = []
 
     def _state_store(self) -> SqliteStateStore | None:
@@ -214,12 +214,12 @@ class Assembly:
             pipeline.tracer = tracing.tracer()
 
     async def _hooks(self, config: GatewayConfig) -> None:
-        """`[hooks]`: the built-ins it turns on, then each declared hook (a script returning
-        the function, relative to the config, or a Python entry point), in order."""
+        """`[builtin_hooks]` and `[[hooks]]`: the built-ins turned on, then each declared hook
+        (a script returning the function, relative to the config, or a Python entry point)."""
         from llmspell.adapters import hooks
         from llmspell.protocols.mcp.spec import expand_env
 
-        builtin = config.hooks.builtin
+        builtin = config.builtin_hooks
         redact = builtin.redact.model_dump() if builtin.redact is not None else None
         if redact is not None:
             redact["secrets"] = expand_env(redact["secrets"])
@@ -231,7 +231,7 @@ class Assembly:
             redact=redact,
             usage=builtin.usage,
         )
-        for declared in config.hooks.declared:
+        for declared in config.hooks:
             if declared.script is not None:
                 from llmspell.adapters.scripts.loader import load_script
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from .hooks_config import HooksConfig
+from .hooks_config import BuiltinHooksConfig, DeclaredHookConfig
 
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.spec import ServerSpec
@@ -310,7 +310,10 @@ class GatewayConfig(_Section):
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     state: StateConfig = StateConfig()
-    hooks: HooksConfig = HooksConfig()
+    hooks: list[DeclaredHookConfig] = []
+    """`[[hooks]] point, script | python, match, priority`: hooks declared in the config."""
+    builtin_hooks: BuiltinHooksConfig = BuiltinHooksConfig()
+    """`[builtin_hooks]`: cache, retry, logging, redact, usage."""
     a2a_agents: dict[str, RemoteAgentConfig] = {}
     workflows: dict[str, WorkflowConfig] = {}
     """Declared workflows, served like any other: as MCP tools, A2A agents, script calls."""

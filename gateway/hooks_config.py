@@ -1,14 +1,15 @@
-"""`[hooks]` in `llmspell.toml`: the built-in hooks to turn on, and hooks declared by a script
-file or a Python entry point. Kept out of config.py, which has one field for it.
+"""`[builtin_hooks]` and `[[hooks]]` in `llmspell.toml`: the built-in hooks to turn on, and
+hooks declared by a script file or a Python entry point. Kept out of config.py, which has a
+field for each.
 
-    [hooks.builtin]
+    [builtin_hooks]
     cache = { ttl = 60, max_entries = 1000 }   # or `cache = true` for these defaults
     retry = { max = 2, backoff = 0.2 }
     logging = true
     redact = { secrets = ["${API_KEY}"], patterns = ["sk-[A-Za-z0-9]{20,}"] }
     usage = true
 
-    [[hooks.declared]]
+    [[hooks]]
     point = "before_tool"
     script = "audit.lua"          # returns the hook function; or python = "ENTRY-POINT"
     match = "fs_*"
@@ -107,8 +108,3 @@ class DeclaredHookConfig(_Section):
         if (self.script is None) == (self.python is None):
             raise ValueError("give either script or python")
         return self
-
-
-class HooksConfig(_Section):
-    builtin: BuiltinHooksConfig = BuiltinHooksConfig()
-    declared: list[DeclaredHookConfig] = []

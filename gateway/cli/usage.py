@@ -1,5 +1,5 @@
 """`llmspell usage`: model tokens spent per agent and model, as the `usage` built-in hook
-(`[hooks.builtin] usage = true`) keeps them in the state store (scope `usage`). Read from the
+(`[builtin_hooks] usage = true`) keeps them in the state store (scope `usage`). Read from the
 config's `[state] path`, also while a gateway uses it."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def add(commands: Commands) -> None:
     usage = commands.add_parser(
         "usage",
         help="tokens spent per agent and model (the usage hook's counts)",
-        description="Tokens spent per agent and model, as `[hooks.builtin] usage = true` counts "
+        description="Tokens spent per agent and model, as `[builtin_hooks] usage = true` counts "
         "them in the state store (the config's [state] path).",
     )
     usage.add_argument(

@@ -171,7 +171,7 @@ async def test_usage_counts_tokens_per_agent_and_model_and_the_cli_prints_them(
 builtins = false
 [state]
 path = "state.db"
-[hooks.builtin]
+[builtin_hooks]
 usage = true
 [[agents]]
 name = "helper"

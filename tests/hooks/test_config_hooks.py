@@ -42,7 +42,7 @@ async def test_a_declared_lua_hook_fires_at_its_point(tmp_path: Path) -> None:
     config = write_config(
         tmp_path,
         """
-        [[hooks.declared]]
+        [[hooks]]
         point = "before_tool"
         script = "audit.lua"
         match = "calc*"
@@ -76,7 +76,7 @@ async def test_a_declared_python_entry_point_hook_fires(
     config = write_config(
         tmp_path,
         """
-        [[hooks.declared]]
+        [[hooks]]
         point = "after_tool"
         python = "stamp"
         priority = "last"
@@ -90,7 +90,7 @@ async def test_builtins_from_the_config_act_on_the_gateway(tmp_path: Path) -> No
     config = write_config(
         tmp_path,
         """
-        [hooks.builtin]
+        [builtin_hooks]
         cache = true
         retry = { max = 1, backoff = 0.01 }
         logging = true
@@ -107,7 +107,7 @@ async def test_builtins_from_the_config_act_on_the_gateway(tmp_path: Path) -> No
 def test_an_unknown_entry_point_stops_the_start(tmp_path: Path) -> None:
     from llmspell.runtime import LLMSpellError
 
-    config = write_config(tmp_path, '[[hooks.declared]]\npoint = "after_tool"\npython = "nope"\n')
+    config = write_config(tmp_path, '[[hooks]]\npoint = "after_tool"\npython = "nope"\n')
 
     async def start() -> None:
         async with assemble(config, Mode.serve()):
@@ -122,16 +122,16 @@ def test_an_unknown_entry_point_stops_the_start(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ('[[hooks.declared]]\npoint = "before_nothing"\nscript = "a.lua"\n', "unknown hook point"),
-        ('[[hooks.declared]]\npoint = "before_tool"\n', "either script or python"),
+        ('[[hooks]]\npoint = "before_nothing"\nscript = "a.lua"\n', "unknown hook point"),
+        ('[[hooks]]\npoint = "before_tool"\n', "either script or python"),
         (
-            '[[hooks.declared]]\npoint = "before_tool"\nscript = "a.lua"\npython = "x"\n',
+            '[[hooks]]\npoint = "before_tool"\nscript = "a.lua"\npython = "x"\n',
             "either script or python",
         ),
-        ('[[hooks.declared]]\npoint = "before_tool"\nscript = "a.lua"\npriority = "soon"\n', "use"),
-        ("[hooks.builtin]\nredact = { patterns = ['(unclosed'] }\n", "not a regular expression"),
-        ("[hooks.builtin]\ncache = { ttl = 0 }\n", "greater than 0"),
-        ("[hooks.builtin]\ncahce = true\n", "cahce"),
+        ('[[hooks]]\npoint = "before_tool"\nscript = "a.lua"\npriority = "soon"\n', "use"),
+        ("[builtin_hooks]\nredact = { patterns = ['(unclosed'] }\n", "not a regular expression"),
+        ("[builtin_hooks]\ncache = { ttl = 0 }\n", "greater than 0"),
+        ("[builtin_hooks]\ncahce = true\n", "cahce"),
     ],
 )
 def test_config_mistakes_are_refused(tmp_path: Path, body: str, says: str) -> None:
