@@ -229,7 +229,7 @@ class Assembly:
             retry=builtin.retry.model_dump() if builtin.retry is not None else None,
             logging=builtin.logging,
             redact=redact,
-            usage=builtin.usage,
+            usage=builtin.usage.model_dump() if builtin.usage is not None else None,
         )
         for declared in config.hooks:
             if declared.script is not None:

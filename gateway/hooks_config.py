@@ -66,14 +66,24 @@ def _switch(value: Any) -> Any:
     return value
 
 
+class PriceConfig(_Section):
+    input: float = Field(default=0.0, ge=0, description="US dollars per million input tokens")
+    output: float = Field(default=0.0, ge=0, description="US dollars per million output tokens")
+
+
+class UsageHookConfig(_Section):
+    prices: dict[str, PriceConfig] = {}
+    """By model label (`openai/gpt-4o-mini`): what `llmspell usage` and /metrics count as cost."""
+
+
 class BuiltinHooksConfig(_Section):
     cache: CacheHookConfig | None = None
     retry: RetryHookConfig | None = None
     logging: bool = False
     redact: RedactHookConfig | None = None
-    usage: bool = False
+    usage: UsageHookConfig | None = None
 
-    @field_validator("cache", "retry", "redact", mode="before")
+    @field_validator("cache", "retry", "redact", "usage", mode="before")
     @classmethod
     def _on(cls, value: Any) -> Any:
         return _switch(value)

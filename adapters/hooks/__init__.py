@@ -52,7 +52,7 @@ def install_builtins(
     retry: Mapping[str, Any] | None = None,
     logging: bool = False,
     redact: Mapping[str, Any] | None = None,
-    usage: bool = False,
+    usage: Mapping[str, Any] | None = None,
 ) -> Builtins:
     """The built-ins asked for (None or False: not installed), each with its options."""
     out = Builtins()
@@ -77,10 +77,10 @@ def install_builtins(
 
         out.logging = CallLog(redact=out.redact.text if out.redact is not None else None)
         out.ids += out.logging.install(hooks)
-    if usage:
+    if usage is not None:
         from .usage import UsageCounter
 
-        out.usage = UsageCounter(runtime.state)
+        out.usage = UsageCounter(runtime.state, **usage)
         out.ids += out.usage.install(hooks)
     return out
 

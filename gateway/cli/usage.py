@@ -46,10 +46,11 @@ def _usage(ns: argparse.Namespace) -> int:
 
     table = rows(entries)
     if ns.json:
-        keys = ("agent", "model", "input_tokens", "output_tokens", "total_tokens")
+        keys = ("agent", "model", "input_tokens", "output_tokens", "total_tokens", "cost_usd")
         print(json.dumps([dict(zip(keys, row, strict=True)) for row in table]))
         return 0
-    print(_table(["AGENT", "MODEL", "INPUT", "OUTPUT", "TOTAL"], table))
+    shown = [(*row[:5], f"{row[5]:.6f}") for row in table]
+    print(_table(["AGENT", "MODEL", "INPUT", "OUTPUT", "TOTAL", "COST USD"], shown))
     return 0
 
 
@@ -68,7 +69,7 @@ async def _read(path: Path) -> list[tuple[str, Any]]:
 def _table(header: list[str], rows: list[tuple[Any, ...]]) -> str:
     cells = [header, *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    numeric = {2, 3, 4}
+    numeric = {2, 3, 4, 5}
     lines = [
         "  ".join(
             c.rjust(w) if i in numeric else c.ljust(w)

@@ -172,7 +172,7 @@ builtins = false
 [state]
 path = "state.db"
 [builtin_hooks]
-usage = true
+usage = {{ prices = {{ "openai/gpt-test" = {{ input = 2.0, output = 8.0 }} }} }}
 [[agents]]
 name = "helper"
 model = {{ model = "openai/gpt-test", base_url = "{server.url}/v1" }}
@@ -192,6 +192,9 @@ model = {{ model = "openai/gpt-test", base_url = "{server.url}/v1" }}
             exposed = generate_latest(registry).decode()
     assert spent[0] > 0 and spent[1] > 0
     assert stored["calls"] == 2 and stored["input_tokens"] == spent[0]
+    cost = (spent[0] * 2.0 + spent[1] * 8.0) / 1_000_000  # dollars per million tokens
+    assert stored["cost_usd"] == pytest.approx(cost)
+    assert f'llmspell_llm_cost_usd_total{{agent="helper",model="openai/gpt-test"}} {cost}' in exposed
     assert (
         f'llmspell_llm_tokens_total{{agent="helper",direction="input",model="openai/gpt-test"}} '
         f"{float(spent[0])}" in exposed
@@ -203,11 +206,12 @@ model = {{ model = "openai/gpt-test", base_url = "{server.url}/v1" }}
     assert proc.returncode == 0, stderr.decode()
     out = stdout.decode()
     header, row = out.splitlines()
-    assert header.split() == ["AGENT", "MODEL", "INPUT", "OUTPUT", "TOTAL"]
+    assert header.split() == ["AGENT", "MODEL", "INPUT", "OUTPUT", "TOTAL", "COST", "USD"]
     assert row.split() == [
         "helper",
         "openai/gpt-test",
         str(spent[0]),
         str(spent[1]),
         str(spent[0] + spent[1]),
+        f"{cost:.6f}",
     ]
