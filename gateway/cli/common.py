@@ -39,6 +39,19 @@ def load_config(ns: argparse.Namespace) -> GatewayConfig:
     return config
 
 
+def json_arguments(text: str) -> dict[str, Any] | str:
+    """`--args`: the JSON object it holds, or the message saying why it is not one."""
+    import json
+
+    try:
+        arguments = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return f"--args is not valid JSON: {exc}"
+    if not isinstance(arguments, dict):
+        return "--args must be a JSON object"
+    return arguments
+
+
 def error(message: str) -> int:
     print(f"llmspell: {message}", file=sys.stderr)
     return 1

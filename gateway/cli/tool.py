@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Any
 
-from .common import Commands, catalog_options, error, load_config, show_help
+from .common import Commands, catalog_options, error, json_arguments, load_config, show_help
 
 
 def add(commands: Commands) -> None:
@@ -57,12 +57,9 @@ def run_tool(ns: argparse.Namespace) -> int:
     from ..assembly import Mode, assemble
     from ..config import ConfigError
 
-    try:
-        arguments = json.loads(ns.args)
-    except json.JSONDecodeError as exc:
-        return error(f"--args is not valid JSON: {exc}")
-    if not isinstance(arguments, dict):
-        return error("--args must be a JSON object")
+    arguments = json_arguments(ns.args)
+    if isinstance(arguments, str):
+        return error(arguments)
 
     async def go() -> Any:
         async with assemble(load_config(ns), Mode.catalog(only=ns.name)) as parts:

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from .common import Commands, catalog_options, error, load_config, show_help
+from .common import Commands, catalog_options, error, json_arguments, load_config, show_help
 
 
 def add(commands: Commands) -> None:
@@ -70,12 +70,9 @@ def run_workflow(ns: argparse.Namespace) -> int:
     from ..assembly import Mode, assemble
     from ..config import ConfigError
 
-    try:
-        arguments = json.loads(ns.args)
-    except json.JSONDecodeError as exc:
-        return error(f"--args is not valid JSON: {exc}")
-    if not isinstance(arguments, dict):
-        return error("--args must be a JSON object")
+    arguments = json_arguments(ns.args)
+    if isinstance(arguments, str):
+        return error(arguments)
     console = Console(stderr=True, highlight=False)
     started = time.perf_counter()
 
