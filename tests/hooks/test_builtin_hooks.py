@@ -194,7 +194,9 @@ model = {{ model = "openai/gpt-test", base_url = "{server.url}/v1" }}
     assert stored["calls"] == 2 and stored["input_tokens"] == spent[0]
     cost = (spent[0] * 2.0 + spent[1] * 8.0) / 1_000_000  # dollars per million tokens
     assert stored["cost_usd"] == pytest.approx(cost)
-    assert f'llmspell_llm_cost_usd_total{{agent="helper",model="openai/gpt-test"}} {cost}' in exposed
+    assert (
+        f'llmspell_llm_cost_usd_total{{agent="helper",model="openai/gpt-test"}} {cost}' in exposed
+    )
     assert (
         f'llmspell_llm_tokens_total{{agent="helper",direction="input",model="openai/gpt-test"}} '
         f"{float(spent[0])}" in exposed

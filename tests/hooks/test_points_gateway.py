@@ -6,14 +6,13 @@ session; the gateway's stop is seen last."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 from llmspell.runtime.hooks import SPECS
 from mcp import Client
-from mcpserver.conftest import HttpPeer, free_port, gateway, peers, py_peer
+from mcpserver.conftest import a2a_peer, free_port, gateway, peers, py_peer
 
 RECORDER = """
 local points = {%s}
@@ -44,12 +43,6 @@ steps = [
   {{ name = "remote", agent = "peer", args = "${{steps.echo.text}}" }},
 ]
 """
-
-
-def a2a_peer(port: int) -> HttpPeer:
-    return HttpPeer(
-        [sys.executable, "-m", "llmspell.conformance.peers.a2a_agent", str(port)], port, {}
-    )
 
 
 def seen(log: str) -> list[dict[str, Any]]:

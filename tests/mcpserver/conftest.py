@@ -171,6 +171,12 @@ def py_peer(port: int) -> HttpPeer:
     return HttpPeer(command, port, {})
 
 
+def a2a_peer(port: int) -> HttpPeer:
+    """The plain a2a-sdk agent (conformance/peers/a2a_agent.py) on a loopback port."""
+    command = [sys.executable, "-m", "llmspell.conformance.peers.a2a_agent", str(port)]
+    return HttpPeer(command, port, {})
+
+
 def everything_http(port: int, transport: str = "streamableHttp") -> HttpPeer:
     """server-everything over Streamable HTTP (`/mcp`) or the legacy SSE transport (`/sse`)."""
     return HttpPeer(

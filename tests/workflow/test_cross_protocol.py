@@ -7,7 +7,6 @@ script (args functions)."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,14 @@ import pytest
 from a2a.client import ClientConfig, create_client
 from a2a.types import ListTasksRequest, Task, TaskState
 from mcp import Client
-from mcpserver.conftest import HttpPeer, RunningGateway, free_port, gateway, peers, py_peer
+from mcpserver.conftest import (
+    RunningGateway,
+    a2a_peer,
+    free_port,
+    gateway,
+    peers,
+    py_peer,
+)
 
 RELAY_LUA = """
 Workflow.sequential{
@@ -71,11 +77,6 @@ steps = [
 ]
 """
 SLOW_SECONDS = 3.0
-
-
-def a2a_peer(port: int) -> HttpPeer:
-    command = [sys.executable, "-m", "llmspell.conformance.peers.a2a_agent", str(port)]
-    return HttpPeer(command, port, {})
 
 
 @dataclass
