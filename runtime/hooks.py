@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,7 @@ _SPECS = (
 )
 SPECS: dict[str, Point] = {p.name: p for p in _SPECS}
 POINTS = tuple(SPECS)
+_log = logging.getLogger("llmspell.hooks")
 PRIORITIES = {"first": -100, "high": -10, "normal": 0, "low": 10, "last": 100}
 
 
@@ -237,3 +239,18 @@ async def fire(
     if registry.events:
         await registry.events.publish(f"hook.{point}", context)
     return fired
+
+
+async def observe(
+    registry: HookRegistry, point: str, context: dict[str, Any], subject: str = ""
+) -> None:
+    """`fire` for points whose hooks only watch (failures, catalog changes, sessions): a
+    failing hook is logged, never put in the way of what is being observed."""
+    from .errors import LLMSpellError
+
+    if not registry.wants(point):
+        return
+    try:
+        await fire(registry, point, context, subject)
+    except LLMSpellError as exc:
+        _log.warning("a hook at %s failed: %s", point, exc)

@@ -8,7 +8,6 @@ no subscribers and no deadline each skip their work.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar, cast
@@ -18,12 +17,11 @@ from .component import Component
 from .content import Result
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
-from .hooks import HookRegistry, fire
+from .hooks import HookRegistry, observe
 from .invocation import Identity, Invocation, current
 from .schema import CompiledSchema, InvalidSchema
 
 _SCRIPT_FAILURES = (ErrorCode.SCRIPT_ERROR, ErrorCode.MEMORY_LIMIT)
-log = logging.getLogger("llmspell.pipeline")
 
 
 class Policy(Protocol):
@@ -309,15 +307,12 @@ class Pipeline:
         return None if action == "continue" else (action, out)
 
     async def _on_error(self, component: Component, inv: Invocation, exc: LLMSpellError) -> None:
-        """The `error` hook point: observers of failures; a failing hook is logged, never
-        put in place of the error the caller gets."""
+        """The `error` hook point: observers of failures, never in place of the error the
+        caller gets."""
         context = self._hook_context("error", component, inv)
         context["error"] = exc.to_dict()
         context.pop("point")
-        try:
-            await fire(self.hooks, "error", context, component.name)
-        except LLMSpellError as hook_error:
-            log.warning("a hook at `error` failed: %s", hook_error)
+        await observe(self.hooks, "error", context, component.name)
 
     @staticmethod
     def _hook_context(point: str, component: Component, inv: Invocation) -> dict[str, Any]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from .catalog import Catalog, CatalogChange
 from .component import Component
 from .content import ResourcePart, Result
 from .events import EventBus
-from .hooks import HookRegistry, fire
+from .hooks import HookRegistry, observe
 from .invocation import LOCAL, Identity, Invocation
 from .observed_state import ObservedState
 from .pipeline import Pipeline, Policy
@@ -18,8 +17,6 @@ from .prompts import Prompt, PromptMessage, PromptRegistry
 from .remote import RemoteAgents, RemoteServers
 from .resources import Resource, ResourceRegistry
 from .state import MemoryStateStore, StateStore
-
-log = logging.getLogger("llmspell.runtime")
 
 
 class Runtime:
@@ -50,14 +47,9 @@ class Runtime:
         except RuntimeError:
             return
         said = {"action": change.action, "name": change.name, "kind": change.kind}
-        task = loop.create_task(fire(self.hooks, "catalog_change", said, change.name))
+        task = loop.create_task(observe(self.hooks, "catalog_change", said, change.name))
         self._announcing.add(task)
-        task.add_done_callback(self._announced)
-
-    def _announced(self, task: asyncio.Task[Any]) -> None:
-        self._announcing.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("a hook at `catalog_change` failed: %s", task.exception())
+        task.add_done_callback(self._announcing.discard)
 
     async def render_prompt(self, inv: Invocation) -> list[PromptMessage]:
         """`inv.name` is the prompt; it passes the pipeline's gate (policy, limits, metrics,
