@@ -13,7 +13,6 @@ from .conftest import ROOT, env, gateway
 
 async def test_no_config_serves_builtins_and_the_offline_agent(tmp_path: Path) -> None:
     with gateway(config=None, cwd=tmp_path) as running:
-        assert "tools" in running.output() and "assistant" in running.output()
         async with Client(running.url) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             assert {"calculator", "file-operations", "assistant"} <= tools
@@ -21,6 +20,9 @@ async def test_no_config_serves_builtins_and_the_offline_agent(tmp_path: Path) -
             assert "1024" in calc.content[0].text  # type: ignore[union-attr]
             reply = await client.call_tool("assistant", {"text": "hello"})
             assert not reply.is_error and reply.content[0].text  # type: ignore[union-attr]
+        # Read once it has answered: the summary table is written after the URL line the
+        # helper waits for, so reading at once raced the table.
+        assert "tools" in running.output() and "assistant" in running.output()
 
 
 def run_gateway(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
