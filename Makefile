@@ -8,7 +8,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 
-.PHONY: run test bench setup clean
+.PHONY: run test bench setup clean system-packages
+
+# Real servers and binaries the tests drive (Debian packages): installed when missing and apt-get
+# is here (CI runs as root); elsewhere the tests that need one fail naming what to install.
+SYSTEM_PACKAGES := tesseract:tesseract-ocr
 
 run: $(VENV)/.stamp-run
 	$(BIN)/llmspell gateway $(ARGS)
@@ -18,7 +22,7 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-setup: $(VENV)/.stamp-test node_modules/.stamp-install .dev/llmspell
+setup: $(VENV)/.stamp-test node_modules/.stamp-install .dev/llmspell system-packages
 
 bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench startup
@@ -44,6 +48,18 @@ $(VENV)/.stamp-test: pyproject.toml setup.py | $(PY)
 node_modules/.stamp-install: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing$$missing (apt-get)"; \
+			(apt-get install -y -q --no-install-recommends $$missing >/dev/null 2>&1 || \
+			 (apt-get update -q >/dev/null 2>&1 && \
+			  apt-get install -y -q --no-install-recommends $$missing >/dev/null)); \
+		else echo "missing system packages:$$missing (the tests that need them will fail)"; fi; \
+	fi
 
 # mypy finds modules by path and cannot follow the editable finder, so it reads the checkout
 # through this link tree, laid out as the wheel installs it (pyproject: mypy_path = ".dev").

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
     from llmspell.protocols.mcp.spec import ServerSpec
+    from llmspell.runtime.sandbox import Sandbox
 
     from .config import GatewayConfig
 
@@ -150,6 +151,11 @@ class Assembly:
         return self._config.root_paths() if self._config is not None else [Path.cwd()]
 
     @property
+    def sandbox(self) -> Sandbox:
+        """`[tools]` over the roots: what the built-in tools may touch."""
+        return self.config.tools.sandbox(self.roots)
+
+    @property
     def limits(self) -> Limits:
         """Each script's limits: `[limits] timeout` and `memory_mb`."""
         from llmspell.adapters.scripts.engine import Limits
@@ -175,7 +181,7 @@ class Assembly:
         if "builtins" in mode.start and (config is None or config.builtins):
             from llmspell.adapters.tools import register_builtins
 
-            register_builtins(self.runtime.catalog, roots=self.roots)
+            register_builtins(self.runtime.catalog, self.sandbox)
         await self._start_federation()
         self.remote_agents = self.runtime.a2a = LazyRemoteAgents(self.runtime)
         if config is None:
@@ -348,7 +354,7 @@ class Assembly:
         """An LLM agent (the script API's spec keys) calling tools through the pipeline and
         reading images under the roots; closed with the assembly."""
         from llmspell.adapters.llm.agent import Agent, AgentSpec
-        from llmspell.adapters.tools.files import Roots
+        from llmspell.adapters.tools.sandbox.files import Roots
 
         roots = Roots.of(self.roots)
 

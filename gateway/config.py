@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .hooks_config import BuiltinHooksConfig, DeclaredHookConfig
+from .tools_config import ToolsConfig
 
 if TYPE_CHECKING:
     from llmspell.protocols.mcp.spec import ServerSpec
@@ -300,6 +301,8 @@ class GatewayConfig(_Section):
     builtins: bool = True
     roots: list[str] = []
     """Directories file tools and agent images may use; default the config's directory."""
+    tools: ToolsConfig = ToolsConfig()
+    """`[tools]`: the built-in tools' sandbox (sizes, `process`, `network`, `environment`)."""
     agents: list[AgentConfig] = []
     http: HttpConfig = HttpConfig()
     limits: LimitsConfig = LimitsConfig()

@@ -15,6 +15,7 @@ from .pipeline import Pipeline
 from .prompts import Prompt, PromptArgument, PromptMessage, PromptRegistry
 from .resources import Resource, ResourceRegistry
 from .runtime import Runtime
+from .sandbox import EnvironmentPolicy, FilePolicy, NetworkPolicy, ProcessPolicy, Sandbox
 from .state import MemoryStateStore, StateStore
 from .task import (
     ArtifactUpdate,
@@ -36,17 +37,21 @@ __all__ = [
     "CatalogChange",
     "Component",
     "DataPart",
+    "EnvironmentPolicy",
     "ErrorCode",
     "EventBus",
+    "FilePolicy",
     "HookRegistry",
     "Identity",
     "Invocation",
     "Kind",
     "LLMSpellError",
     "MemoryStateStore",
+    "NetworkPolicy",
     "Part",
     "Peer",
     "Pipeline",
+    "ProcessPolicy",
     "Prompt",
     "PromptArgument",
     "PromptMessage",
@@ -58,6 +63,7 @@ __all__ = [
     "ResourceRegistry",
     "Result",
     "Runtime",
+    "Sandbox",
     "Skill",
     "StateStore",
     "StatusUpdate",

@@ -59,6 +59,9 @@ class Component:
     input_modes: tuple[str, ...] = ()
     """Media types an agent accepts (A2A `defaultInputModes`); empty means the server's."""
     output_modes: tuple[str, ...] = ()
+    category: str | None = None
+    """A built-in tool's shelf (files, data, utilities, system, media...), for listings."""
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "description": self.description}
+        plain = {"name": self.name, "kind": self.kind, "description": self.description}
+        return plain if self.category is None else {**plain, "category": self.category}

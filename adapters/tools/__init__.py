@@ -1,37 +1,51 @@
-"""Built-in tools: each a catalog component with a real JSON Schema, validated before it runs.
+"""Built-in tools: each a catalog component with a real JSON Schema, validated before it runs,
+honest MCP annotations and a category (`adapters/tools/<category>/`).
 
 Every `llmspell run` registers them all, so their modules import heavy dependencies (simpleeval,
-jmespath, dateutil, zoneinfo, hashlib...) inside the handlers that need them: start-up stays small.
+jmespath, Pillow, PyAV...) inside the handlers that need them: start-up stays small, and a tool
+whose optional extra is missing still lists and says which extra to install when called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from llmspell.runtime import Catalog, Component
+from llmspell.runtime.sandbox import FilePolicy, Sandbox
 
-from . import calculator, datetime_tool, encoding, files, text
+from . import data, files, media, system, utilities
+
+CATEGORIES = {
+    "files": files,
+    "data": data,
+    "utilities": utilities,
+    "system": system,
+    "media": media,
+}
 
 
-def builtin_tools(*, roots: Sequence[Path] | None = None) -> list[Component]:
-    """`roots` confines file access (default: the current working directory)."""
-    allowed = files.Roots.of(roots)
+def builtin_tools(
+    sandbox: Sandbox | None = None, *, roots: Sequence[Path] | None = None
+) -> list[Component]:
+    """`roots` is a shortcut for `Sandbox(files=FilePolicy(roots))` (default: the working
+    directory)."""
+    sandbox = sandbox or Sandbox()
+    if roots:
+        sandbox = replace(sandbox, files=replace(sandbox.files, roots=tuple(map(Path, roots))))
     return [
-        calculator.component(),
-        encoding.uuid_component(),
-        encoding.hash_component(allowed),
-        encoding.base64_component(),
-        datetime_tool.component(),
-        text.text_component(),
-        text.json_component(),
-        files.component(allowed),
+        replace(component, category=category)
+        for category, module in CATEGORIES.items()
+        for component in module.components(sandbox)
     ]
 
 
-def register_builtins(catalog: Catalog, *, roots: Sequence[Path] | None = None) -> None:
-    for component in builtin_tools(roots=roots):
+def register_builtins(
+    catalog: Catalog, sandbox: Sandbox | None = None, *, roots: Sequence[Path] | None = None
+) -> None:
+    for component in builtin_tools(sandbox, roots=roots):
         catalog.register(component)
 
 
-__all__ = ["builtin_tools", "register_builtins"]
+__all__ = ["CATEGORIES", "FilePolicy", "Sandbox", "builtin_tools", "register_builtins"]

@@ -15,8 +15,15 @@ def add(commands: Commands) -> None:
     actions = tool.add_subparsers(title="tool commands", metavar="ACTION")
     listing = actions.add_parser("list", help="list the tools in the catalog")
     listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.add_argument(
+        "--category", help="only this category (files, data, utilities, system, media...)"
+    )
     catalog_options(listing)
     listing.set_defaults(handler=list_tools)
+    info = actions.add_parser("info", help="one tool's description, annotations and schemas")
+    info.add_argument("name", help="the tool's name, `server.tool` for a remote MCP server's")
+    catalog_options(info)
+    info.set_defaults(handler=tool_info)
     run = actions.add_parser("run", help="run one tool (`server.tool` for a remote MCP tool)")
     run.add_argument("name", help="the tool's name, `server.tool` for a remote MCP server's")
     catalog_options(run)
@@ -41,13 +48,53 @@ def list_tools(ns: argparse.Namespace) -> int:
         components = sorted(asyncio.run(go()), key=lambda c: c.name)
     except ConfigError as exc:
         return error(str(exc))
+    if ns.category:
+        components = [c for c in components if c.category == ns.category]
+        if not components:
+            return error(f"no tools in category {ns.category!r}")
     if ns.json:
         print(json.dumps([c.summary() for c in components], indent=2))
         return 0
     width = max((len(c.name) for c in components), default=0)
+    shelf = max((len(c.category or "") for c in components), default=0)
     for c in components:
         summary = c.description.splitlines()[0] if c.description else ""
-        print(f"{c.name:<{width}}  {c.kind:<8}  {summary}")
+        print(f"{c.name:<{width}}  {c.kind:<8}  {c.category or '':<{shelf}}  {summary}".rstrip())
+    return 0
+
+
+def tool_info(ns: argparse.Namespace) -> int:
+    from ..assembly import Mode, assemble
+    from ..config import ConfigError
+
+    async def go() -> Any:
+        async with assemble(load_config(ns), Mode.catalog(only=ns.name)) as parts:
+            return parts.runtime.catalog.find(ns.name)
+
+    try:
+        component = asyncio.run(go())
+    except ConfigError as exc:
+        return error(str(exc))
+    if component is None:
+        return error(f"unknown tool {ns.name!r}")
+    a = component.annotations
+    print(
+        json.dumps(
+            {
+                **component.summary(),
+                "annotations": {
+                    "readOnlyHint": a.read_only,
+                    "destructiveHint": a.destructive,
+                    "idempotentHint": a.idempotent,
+                    "openWorldHint": a.open_world,
+                },
+                "inputSchema": component.input_schema,
+                **({"outputSchema": component.output_schema} if component.output_schema else {}),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

@@ -13,7 +13,7 @@ import pytest
 from llmspell.adapters.llm.agent import Agent, AgentSpec
 from llmspell.adapters.scripts.loader import create_engine
 from llmspell.adapters.tools import register_builtins
-from llmspell.adapters.tools.files import Roots
+from llmspell.adapters.tools.sandbox.files import Roots
 from llmspell.conformance.peers.llm_server import (
     FakeLLM,
     Recorded,

@@ -7,31 +7,14 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from llmspell.adapters.tools import register_builtins
-from llmspell.runtime import ErrorCode, LLMSpellError, Runtime
+from llmspell.runtime import ErrorCode, Runtime
 
-
-@pytest.fixture
-def rt(tmp_path: Path) -> Runtime:
-    runtime = Runtime()
-    register_builtins(runtime.catalog, roots=[tmp_path])
-    return runtime
-
-
-async def call(rt: Runtime, tool: str, /, **args: Any) -> Any:
-    return await rt.call(tool, args)
-
-
-async def refused(rt: Runtime, tool: str, /, **args: Any) -> LLMSpellError:
-    with pytest.raises(LLMSpellError) as info:
-        await rt.call(tool, args)
-    return info.value
-
+from .conftest import call, refused
 
 # -- calculator --------------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def bind_methods(host: ScriptHost) -> dict[str, HostFunction]:
 
 def create(host: ScriptHost, spec: Any) -> HostObject:
     from llmspell.adapters.llm.agent import Agent, AgentSpec
-    from llmspell.adapters.tools.files import Roots
+    from llmspell.adapters.tools.sandbox.files import Roots
 
     need(isinstance(spec, dict), "Agent.create{...} takes a table/object")
     roots = Roots.of(host.roots)

@@ -1,67 +1,20 @@
-"""`file-operations`: the only way scripts reach files, confined to allowed roots.
-
-Every path is resolved (following `..` and symlinks) before use and must land inside a root, so
-neither `../../etc/passwd` nor a symlink pointing out of the root gets through.
-"""
+"""`file-operations`: reading, writing and listing files, confined to the allowed roots."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import stat as stat_mod
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import Annotations, Component, ErrorCode, LLMSpellError, Result
 
-from ._common import answer, refuse, tool
+from .._common import answer, refuse, tool
+from ..sandbox.files import Roots, _read
 
 NAME = "file-operations"
-MAX_READ = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Roots:
-    paths: tuple[Path, ...]
-    max_read: int = MAX_READ
-
-    @classmethod
-    def of(cls, roots: Sequence[Path] | None, max_read: int = MAX_READ) -> Roots:
-        chosen = roots or [Path.cwd()]
-        return cls(tuple(Path(r).resolve() for r in chosen), max_read)
-
-    def resolve(self, tool_name: str, path: str) -> Path:
-        candidate = Path(path)
-        if not candidate.is_absolute():
-            candidate = self.paths[0] / candidate
-        resolved = candidate.resolve()
-        if not any(resolved == root or resolved.is_relative_to(root) for root in self.paths):
-            allowed = ", ".join(str(r) for r in self.paths)
-            raise LLMSpellError(
-                ErrorCode.DENIED,
-                f"{tool_name}: {path!r} is outside the allowed roots ({allowed})",
-                data={"path": path, "roots": [str(r) for r in self.paths]},
-            )
-        return resolved
-
-    async def read_bytes(self, tool_name: str, path: str) -> bytes:
-        target = self.resolve(tool_name, path)
-        return await asyncio.to_thread(_read, tool_name, target, path, self.max_read)
-
-
-def _read(tool_name: str, target: Path, shown: str, limit: int) -> bytes:
-    try:
-        size = target.stat().st_size
-        if size > limit:
-            raise refuse(tool_name, f"{shown!r} is {size} bytes, over the {limit}-byte read limit")
-        return target.read_bytes()
-    except FileNotFoundError:
-        raise refuse(tool_name, f"{shown!r} does not exist") from None
-    except IsADirectoryError:
-        raise refuse(tool_name, f"{shown!r} is a directory") from None
 
 
 def _stat(path: Path, shown: str) -> dict[str, Any]:
@@ -95,6 +48,7 @@ def _sync_op(op: str, target: Path, args: dict[str, Any], roots: Roots) -> Resul
             return answer(text, {"path": shown, "content": text, "size": len(data)})
         if op in ("write", "append"):
             content = args["content"].encode(encoding)
+            roots.check_write(NAME, shown, len(content))
             if args.get("create_dirs"):
                 target.parent.mkdir(parents=True, exist_ok=True)
             with target.open("ab" if op == "append" else "wb") as fh:

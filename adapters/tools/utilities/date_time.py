@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime import Annotations, Component, Result
 
-from ._common import answer, refuse, tool
+from .._common import answer, refuse, tool
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo

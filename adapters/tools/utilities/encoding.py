@@ -10,8 +10,8 @@ from typing import Any
 
 from llmspell.runtime import Annotations, Component, Result
 
-from ._common import PURE, answer, refuse, tool
-from .files import Roots
+from .._common import PURE, answer, refuse, tool
+from ..sandbox.files import Roots
 
 UUID_VERSIONS = [1, 4, 5, *([7] if hasattr(uuid, "uuid7") else [])]
 NAMESPACES = {

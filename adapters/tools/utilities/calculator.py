@@ -7,7 +7,7 @@ from typing import Any
 
 from llmspell.runtime import Component, Result
 
-from ._common import PURE, answer, plain_number, refuse, tool
+from .._common import PURE, answer, plain_number, refuse, tool
 
 NAME = "calculator"
 MAX_POWER = 10_000  # exponents beyond this are refused before they can eat the CPU

@@ -1,0 +1,10 @@
+"""Media: tools over the machine (media)."""
+
+from __future__ import annotations
+
+from llmspell.runtime import Component
+from llmspell.runtime.sandbox import Sandbox
+
+
+def components(sandbox: Sandbox) -> list[Component]:
+    return []

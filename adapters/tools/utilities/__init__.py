@@ -1,0 +1,20 @@
+"""Utilities: small, pure tools over numbers, text, dates and encodings."""
+
+from __future__ import annotations
+
+from llmspell.runtime import Component
+from llmspell.runtime.sandbox import Sandbox
+
+from ..sandbox.files import Roots
+from . import calculator, date_time, encoding, text
+
+
+def components(sandbox: Sandbox) -> list[Component]:
+    return [
+        calculator.component(),
+        encoding.uuid_component(),
+        encoding.hash_component(Roots.from_policy(sandbox.files)),
+        encoding.base64_component(),
+        date_time.component(),
+        text.text_component(),
+    ]

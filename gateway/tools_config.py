@@ -1,0 +1,107 @@
+"""`[tools]` in `llmspell.toml`: the sandbox the built-in tools run in. Every default is the
+closed one (no command allowed, no private address reachable).
+
+    [tools]
+    max_read_mb = 10
+    max_write_mb = 10
+
+    [tools.process]
+    allow = ["git", "ls"]          # empty: process-executor refuses every command
+    timeout = 30
+    cpu_seconds = 30
+    memory_mb = 1024
+    file_size_mb = 64
+    processes = 64
+    max_output_kb = 1024
+    env = ["PATH", "LANG"]         # passed through; nothing else is
+
+    [tools.network]
+    allow = ["api.example.com", "127.0.0.1:8080"]   # empty: any public host
+    deny = ["*.internal"]
+    allow_private = false
+
+    [tools.environment]
+    allow = ["PATH", "HOME", "APP_*"]
+
+Other `[tools.NAME]` tables carry one tool's own settings (credentials, providers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llmspell.runtime.sandbox import (
+    EnvironmentPolicy,
+    FilePolicy,
+    NetworkPolicy,
+    ProcessPolicy,
+    Sandbox,
+)
+from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
+
+MiB = 1024 * 1024
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProcessConfig(_Section):
+    allow: list[str] = []
+    timeout: PositiveFloat = 30.0
+    cpu_seconds: PositiveInt = 30
+    memory_mb: PositiveInt = 1024
+    file_size_mb: PositiveInt = 64
+    processes: PositiveInt = 64
+    max_output_kb: PositiveInt = 1024
+    env: list[str] = list(ProcessPolicy().env)
+
+
+class NetworkConfig(_Section):
+    allow: list[str] = []
+    deny: list[str] = []
+    allow_private: bool = False
+
+
+class EnvironmentConfig(_Section):
+    allow: list[str] = list(EnvironmentPolicy().allow)
+
+
+class ToolsConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")  # [tools.NAME]: a tool's own settings
+
+    max_read_mb: PositiveFloat = 10
+    max_write_mb: PositiveFloat = 10
+    process: ProcessConfig = ProcessConfig()
+    network: NetworkConfig = NetworkConfig()
+    environment: EnvironmentConfig = EnvironmentConfig()
+
+    def sandbox(self, roots: Sequence[Path]) -> Sandbox:
+        p = self.process
+        return Sandbox(
+            files=FilePolicy(
+                tuple(roots), int(self.max_read_mb * MiB), int(self.max_write_mb * MiB)
+            ),
+            process=ProcessPolicy(
+                allow=tuple(p.allow),
+                timeout=p.timeout,
+                cpu_seconds=p.cpu_seconds,
+                memory_bytes=p.memory_mb * MiB,
+                file_size_bytes=p.file_size_mb * MiB,
+                processes=p.processes,
+                max_output=p.max_output_kb * 1024,
+                env=tuple(p.env),
+            ),
+            network=NetworkPolicy(
+                tuple(self.network.allow), tuple(self.network.deny), self.network.allow_private
+            ),
+            environment=EnvironmentPolicy(allow=tuple(self.environment.allow)),
+        )
+
+    def settings(self, tool: str) -> dict[str, Any]:
+        """`[tools.NAME]`: one tool's own table (empty when absent)."""
+        extra = self.model_extra or {}
+        found = extra.get(tool, {})
+        return found if isinstance(found, dict) else {}
