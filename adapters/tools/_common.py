@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime import (
     Annotations,
@@ -15,6 +15,9 @@ from llmspell.runtime import (
     Result,
     TextPart,
 )
+
+if TYPE_CHECKING:
+    from .sandbox.files import Roots
 
 Handler = Callable[[dict[str, Any]], Awaitable[Result]]
 
@@ -85,3 +88,44 @@ def plain_number(value: Any) -> Any:
 
 
 PURE = Annotations(read_only=True, idempotent=True, destructive=False, open_world=False)
+
+
+def need(module: str, extra: str, tool_name: str) -> Any:
+    """Import an optional dependency, or say which extra brings it. The tool still lists without
+    it; only a call needs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise LLMSpellError(
+            ErrorCode.NOT_CONFIGURED,
+            f"{tool_name}: needs the '{extra}' extra (pip install 'llmspell[{extra}]'); "
+            f"{module} is not installed",
+            data={"extra": extra, "module": module},
+        ) from None
+
+
+INPUT_PROPERTIES: dict[str, Any] = {
+    "path": {"type": "string", "minLength": 1, "description": "A file inside the allowed roots"},
+    "data": {"type": "string", "contentEncoding": "base64", "description": "The bytes, base64"},
+}
+"""The two ways a media or document tool takes its input: a path or the bytes themselves."""
+
+
+async def input_bytes(args: dict[str, Any], roots: Roots, tool_name: str) -> bytes:
+    """The input's bytes from `path` (inside the roots, under the read cap) or `data`."""
+    import base64
+    import binascii
+
+    if "path" in args:
+        return await roots.read_bytes(tool_name, args["path"])
+    if "data" in args:
+        try:
+            data = base64.b64decode(args["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise refuse(tool_name, "'data' is not valid base64") from None
+        if len(data) > roots.max_read:
+            raise refuse(tool_name, f"'data' is over the {roots.max_read}-byte read limit")
+        return data
+    raise refuse(tool_name, "give 'path' (a file inside the allowed roots) or 'data' (base64)")
