@@ -225,14 +225,14 @@ class Pipeline:
     ) -> Result | None:
         """Runs the before-hooks in order; returns the result a `replace` gave, if one did
         (the call itself is then skipped; the after-hooks still see the result)."""
+        ctx = self._hook_context(hooks[0].point, component, inv)
         for hook in hooks:
-            ctx = self._hook_context(hook.point, component, inv)
-            outcome = await self._run_hook(hook, ctx, inv)
+            outcome = await self._run_hook(hook, dict(ctx), inv)  # a hook's own top level
             if outcome is None:
                 continue
             action, payload = outcome
             if action == "modify" and isinstance(payload.get("arguments"), dict):
-                inv.arguments = payload["arguments"]
+                inv.arguments = ctx["arguments"] = payload["arguments"]
                 if validate:
                     self._schema(component).check(component.name, inv.arguments)
             elif action == "cancel":
@@ -256,15 +256,16 @@ class Pipeline:
     async def _run_after(
         self, hooks: list[Any], component: Component, inv: Invocation, result: Result
     ) -> Result:
+        ctx = self._hook_context(hooks[0].point, component, inv)
+        ctx["result"] = result.to_plain()
         for hook in hooks:
-            ctx = self._hook_context(hook.point, component, inv)
-            ctx["result"] = result.to_plain()
-            outcome = await self._run_hook(hook, ctx, inv)
+            outcome = await self._run_hook(hook, dict(ctx), inv)
             if outcome is None:
                 continue
             action, payload = outcome
             if action in ("modify", "replace") and "result" in payload:
                 result = Result.from_plain(payload["result"])
+                ctx["result"] = result.to_plain()
             elif action == "cancel":
                 raise LLMSpellError(
                     ErrorCode.CANCELLED,

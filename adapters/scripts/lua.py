@@ -9,6 +9,7 @@ coroutine with the answer, so Lua code reads synchronously while the event loop 
 from __future__ import annotations
 
 import asyncio
+import marshal
 import os
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,9 @@ from .engine import (
 # Instructions between two deadline checks: rare enough not to slow tight loops, frequent enough
 # that an infinite loop stops within milliseconds of its deadline.
 HOOK_EVERY = 10_000
+MEMO_ENTRIES = 8
+MEMO_BYTES = 4096
+"""Recent table arguments kept converted (see `LuaEngine._argument`): small ones only."""
 
 _BOOT = r"""
 local ASYNC, NULL, expired, limit_error = ...
@@ -164,12 +168,21 @@ end
 
 local function is_null(v) return v == NULL end
 local function new_table() return {} end
+-- A fresh copy of a table made from host data (the memo's): plain tables, JSON.null kept.
+local function copy_plain(t)
+  local c = {}
+  for k, v in next, t do
+    if type(v) == "table" and v ~= NULL then v = copy_plain(v) end
+    c[k] = v
+  end
+  return setmetatable(c, getmetatable(t))
+end
 -- An empty JSON array and an empty object are both {} in Lua; a marked table keeps `[]` as `[]`.
 local EMPTY_ARRAY = {__name = "JSON.array"}
 local function new_empty_array() return setmetatable({}, EMPTY_ARRAY) end
 local function is_empty_array(t) return getmetatable(t) == EMPTY_ARRAY end
 return stepper, sync_stub, async_stub, compile, is_null, new_table, new_empty_array, is_empty_array,
-  define_type, make_object, define_builder
+  define_type, make_object, define_builder, copy_plain
 """.replace("HOOK_EVERY", str(HOOK_EVERY))
 
 
@@ -225,9 +238,12 @@ class LuaEngine:
             define_type,
             self._make_object,
             define_builder,
+            self._copy_plain,
         ) = boot
+        self._memo: dict[bytes, Any] = {}
         self._lua_type = lua.eval("type")
         self._table_type = type(lua.table())
+        self._table_from = lua.table_from
         self._function_type = type(lua.eval("print"))
         self._async_fns: dict[bytes, HostFunction] = {}
         self._install(api, sync_stub, async_stub)
@@ -298,7 +314,26 @@ class LuaEngine:
     async def call(self, fn: Any, *args: Any) -> Any:
         target = fn.fn if isinstance(fn, LuaFunction) else fn
         with self.deadline:
-            return await self._drive(target, tuple(self.to_lua(a) for a in args))
+            return await self._drive(target, tuple(self._argument(a) for a in args))
+
+    def _argument(self, value: Any) -> Any:
+        """A table argument equal to a recent one is copied in Lua rather than converted again:
+        the hooks at one point all get the same context, and a copy costs a fraction of a
+        conversion. Equality is by content (the marshalled bytes), so nothing stale is served."""
+        if type(value) is not dict:
+            return self.to_lua(value)
+        try:
+            key = marshal.dumps(value)
+        except ValueError:  # host objects, functions: not plain data
+            return self.to_lua(value)
+        if len(key) > MEMO_BYTES:
+            return self.to_lua(value)
+        table = self._memo.get(key)
+        if table is None:
+            if len(self._memo) >= MEMO_ENTRIES:
+                del self._memo[next(iter(self._memo))]
+            table = self._memo[key] = self.to_lua(value)
+        return self._copy_plain(table)
 
     def close(self) -> None:
         self._async_fns.clear()
@@ -360,30 +395,41 @@ class LuaEngine:
     # -- marshalling ----------------------------------------------------------------------------
 
     def to_lua(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | bytes):
-            return value
-        if isinstance(value, str):
+        """Python -> Lua. The common types are dispatched on their exact type and tables are
+        filled by one `table_from` call each: a hook's context crosses on every call."""
+        kind = type(value)
+        if kind is str:
             return value.encode()
-        if isinstance(value, float):
-            return int(value) if value.is_integer() and abs(value) < 2**53 else value
-        if isinstance(value, dict):
-            table = self._new_table()
-            for k, v in value.items():
-                if v is not None:
-                    table[k.encode() if isinstance(k, str) else k] = self.to_lua(v)
-            return table
-        if isinstance(value, list | tuple):
+        if kind is dict:
+            to_lua = self.to_lua
+            return self._table_from(
+                {
+                    (k.encode() if type(k) is str else k): to_lua(v)
+                    for k, v in value.items()
+                    if v is not None
+                }
+            )
+        if kind is list or kind is tuple:
             if not value:
                 return self._new_empty_array()
-            table = self._new_table()
-            null = self._null
-            for i, v in enumerate(value, 1):
-                table[i] = null if v is None else self.to_lua(v)
-            return table
+            null, to_lua = self._null, self.to_lua
+            return self._table_from([null if v is None else to_lua(v) for v in value])
+        if value is None or kind is bool or kind is int or kind is bytes:
+            return value
+        if kind is float:
+            return int(value) if value.is_integer() and abs(value) < 2**53 else value
         if isinstance(value, LuaFunction):
             return value.fn
         if isinstance(value, HostObject):
             return self._make_object(value.type.encode(), value.ref, self.to_lua(value.fields))
+        return self._to_lua_subclass(value)
+
+    def _to_lua_subclass(self, value: Any) -> Any:
+        """Subclasses of the plain types (a StrEnum, an OrderedDict...) as their base type."""
+        bases: tuple[type[Any], ...] = (str, dict, list, tuple, bool, int, float, bytes)
+        for base in bases:
+            if isinstance(value, base):
+                return self.to_lua(base(value))
         raise TypeError(f"cannot pass a {type(value).__name__} to Lua")
 
     def from_lua(self, value: Any) -> Any:
