@@ -6,9 +6,16 @@ from llmspell.runtime import Component
 from llmspell.runtime.sandbox import Sandbox
 
 from ..sandbox.files import Roots
-from . import operations
+from . import archive, converter, document, operations, search, watcher
 
 
 def components(sandbox: Sandbox) -> list[Component]:
     roots = Roots.from_policy(sandbox.files)
-    return [operations.component(roots)]
+    return [
+        operations.component(roots),
+        archive.component(roots),
+        watcher.component(roots),
+        converter.component(roots),
+        search.component(roots),
+        document.component(roots),
+    ]

@@ -1,10 +1,20 @@
-"""Media: tools over the machine (media)."""
+"""Media: images, audio, video and OCR over files inside the allowed roots (or base64 bytes).
+Pillow and PyAV come with the `media` extra and are imported only when a tool is called."""
 
 from __future__ import annotations
 
 from llmspell.runtime import Component
 from llmspell.runtime.sandbox import Sandbox
 
+from ..sandbox.files import Roots
+from . import audio, image, ocr, video
+
 
 def components(sandbox: Sandbox) -> list[Component]:
-    return []
+    roots = Roots.from_policy(sandbox.files)
+    return [
+        image.component(roots),
+        audio.component(roots),
+        video.component(roots),
+        ocr.component(roots),
+    ]
