@@ -1,4 +1,4 @@
-"""Utilities: small, pure tools over numbers, text, dates and encodings."""
+"""Utilities: small, pure tools over numbers, text, dates, encodings, diffs and randomness."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from llmspell.runtime import Component
 from llmspell.runtime.sandbox import Sandbox
 
 from ..sandbox.files import Roots
-from . import calculator, date_time, encoding, text
+from . import calculator, date_time, diff, encoding, random_gen, regex_tool, splitter, text
 
 
 def components(sandbox: Sandbox) -> list[Component]:
@@ -17,4 +17,8 @@ def components(sandbox: Sandbox) -> list[Component]:
         encoding.base64_component(),
         date_time.component(),
         text.text_component(),
+        diff.component(),
+        regex_tool.component(),
+        splitter.component(),
+        random_gen.component(),
     ]
