@@ -32,16 +32,23 @@ class FilePolicy:
 
 @dataclass(frozen=True, slots=True)
 class ProcessPolicy:
-    """What `process-executor` may run and the limits set in the child before exec."""
+    """What `process-executor` may run and the limits set in the child before exec.
+
+    Allowing an interpreter or a launcher (`sh`, `python3`, `env`, `xargs`, `find`) allows
+    whatever it can start: the allow list is only as narrow as its widest entry."""
 
     allow: tuple[str, ...] = ()
-    """Command names (or absolute paths) that may run; empty refuses everything."""
+    """Command names (or absolute paths) that may run, matched exactly; empty refuses all."""
     timeout: float = 30.0
+    """Wall-clock seconds; the whole process group is killed when it runs out."""
     cpu_seconds: int = 30
     memory_bytes: int = 1024 * MiB
+    """RLIMIT_AS: address space, so runtimes that reserve large virtual ranges need more."""
     file_size_bytes: int = 64 * MiB
     processes: int = 64
+    """RLIMIT_NPROC: counted per user, not per command, and not enforced for root."""
     max_output: int = 1 * MiB
+    """Bytes kept of stdout and of stderr each; the rest is read and dropped."""
     env: tuple[str, ...] = ("PATH", "LANG", "LC_ALL", "TZ")
     """Variables passed through from the gateway's environment; nothing else is."""
 
@@ -54,8 +61,9 @@ class NetworkPolicy:
     """Outbound connections from tools: host allow/deny lists and the SSRF rule.
 
     Hosts are names or glob patterns (`*.example.com`), optionally with `:port`. A private,
-    loopback, link-local or reserved address is refused unless `allow_private` is set or the
-    host is explicitly allowed."""
+    loopback, link-local or reserved address (IPv4 embedded in IPv6 included) is refused unless
+    `allow_private` is set or the host is allowed by an exact entry: a glob never lifts the
+    rule, since whoever controls a matching name's DNS could point it inside."""
 
     allow: tuple[str, ...] = ()
     """Empty: any public host."""
@@ -63,25 +71,29 @@ class NetworkPolicy:
     allow_private: bool = False
 
     def check(self, host: str, port: int, addresses: Sequence[str] = ()) -> None:
-        """Refuse `host:port` (resolving to `addresses`) with an error that says why."""
-        host = host.lower().strip("[]")
+        """Refuse `host:port` (resolving to `addresses`) with an error that says why. Called
+        once before resolving (lists, literal addresses) and once with the addresses."""
+        host = host.lower().strip("[]").rstrip(".")
         if _listed(self.deny, host, port):
             raise _denied(f"{host}:{port} is on the deny list")
-        listed = _listed(self.allow, host, port)
-        if self.allow and not listed:
-            raise _denied(f"{host}:{port} is not on the allow list ({', '.join(self.allow)})")
-        if self.allow_private or listed:
+        if self.allow and not _listed(self.allow, host, port):
+            raise _denied(
+                f"{host}:{port} is not on the allow list ({', '.join(self.allow)}); "
+                "add it to [tools.network] allow in llmspell.toml"
+            )
+        if self.allow_private or _listed(self.allow, host, port, exact=True):
             return
         for address in (host, *addresses):
-            try:
-                ip = ipaddress.ip_address(address.split("%", 1)[0])
-            except ValueError:
+            ip = _address(address)
+            if ip is None and address == host:
+                continue  # a name: its addresses decide
+            if ip is not None and _public(ip):
                 continue
-            if not ip.is_global:
-                raise _denied(
-                    f"{host} resolves to the private address {ip}; "
-                    "allow the host or set allow_private to reach it"
-                )
+            where = "is" if address == host else f"resolves to {address}, which is"
+            raise _denied(
+                f"{host} {where} a private address; add {_entry(host, port)} to "
+                "[tools.network] allow or set allow_private = true to reach it"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +128,14 @@ class Sandbox:
     environment: EnvironmentPolicy = field(default_factory=EnvironmentPolicy)
 
 
-def _listed(patterns: Sequence[str], host: str, port: int) -> bool:
+def _listed(patterns: Sequence[str], host: str, port: int, *, exact: bool = False) -> bool:
     for pattern in patterns:
-        name, _, want = pattern.lower().rpartition(":") if _has_port(pattern) else (pattern, "", "")
-        if fnmatch.fnmatchcase(host, name.strip("[]")) and (not want or int(want) == port):
+        pattern = pattern.lower()
+        name, _, want = pattern.rpartition(":") if _has_port(pattern) else (pattern, "", "")
+        name = name.strip("[]").rstrip(".")
+        if exact and any(c in name for c in "*?["):
+            continue
+        if fnmatch.fnmatchcase(host, name) and (not want or int(want) == port):
             return True
     return False
 
@@ -127,6 +143,32 @@ def _listed(patterns: Sequence[str], host: str, port: int) -> bool:
 def _has_port(pattern: str) -> bool:
     head, sep, tail = pattern.rpartition(":")
     return bool(sep) and tail.isdigit() and (not head.count(":") or head.endswith("]"))
+
+
+def _entry(host: str, port: int) -> str:
+    return f'"[{host}]:{port}"' if ":" in host else f'"{host}:{port}"'
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global, and so is any IPv4 address it carries (mapped, 6to4, NAT64, Teredo)."""
+    if not ip.is_global:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in _NAT64:
+            inner.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        return all(v4.is_global for v4 in inner if v4 is not None)
+    return True
 
 
 def _denied(message: str) -> LLMSpellError:
