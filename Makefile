@@ -32,6 +32,7 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m llmspell.bench workflow
 	$(PY) -m llmspell.bench hooks
 	$(PY) -m llmspell.bench state
+	$(PY) -m llmspell.bench tools
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -10,6 +10,7 @@ SUITES = {
     "workflow": "llmspell.bench.workflow",
     "hooks": "llmspell.bench.hooks",
     "state": "llmspell.bench.state",
+    "tools": "llmspell.bench.tools",
 }
 
 
@@ -18,7 +19,9 @@ def main() -> int:
     parser.add_argument("suite", choices=sorted(SUITES))
     # Unset flags stay None so each suite's own defaults apply; a suite refuses flags it lacks.
     parser.add_argument("--runs", type=int, help="repetitions per measurement")
-    parser.add_argument("--calls", type=int, help="gateway: timed tools/call per path")
+    parser.add_argument(
+        "--calls", type=int, help="gateway: timed tools/call per path; tools: calls per tool"
+    )
     parser.add_argument("--clients", type=int, help="gateway: concurrent clients for throughput")
     parser.add_argument("--duration", type=float, help="gateway: seconds of load per mode")
     parser.add_argument(

@@ -164,7 +164,7 @@ class McpServer:
             raise
         except LLMSpellError as exc:
             await peer.flush()
-            if exc.code in translate.CALLER_ERRORS:
+            if exc.code in translate.CALLER_ERRORS and not self._refused_inside(exc, inv):
                 raise self._refusal(exc, inv) from None
             return types.CallToolResult(
                 content=[types.TextContent(text=exc.message)], is_error=True
@@ -175,6 +175,15 @@ class McpServer:
     def _peer(self, ctx: Ctx) -> McpPeer:
         conn = self._connection(ctx)
         return McpPeer(ctx, lambda: conn.state.get("log_level", DEFAULT_LOG_LEVEL))
+
+    def _refused_inside(self, exc: LLMSpellError, inv: Invocation) -> bool:
+        """A DENIED the tool itself raised (its sandbox refused a path, a command, a host) is
+        the tool's result, which the model reads and corrects; only the gate's refusal of the
+        caller is a JSON-RPC error."""
+        if exc.code != ErrorCode.DENIED:
+            return False
+        component = self.runtime.catalog.find(inv.name)
+        return component is not None and self.runtime.pipeline.allows(inv.caller, component)
 
     def _refusal(self, exc: LLMSpellError, inv: Invocation) -> MCPError:
         """A caller's error as JSON-RPC's. The catalog's own "unknown component" for the tool

@@ -1,0 +1,426 @@
+"""One typical call of every built-in tool, through the real pipeline: `python -m llmspell.bench
+tools [--calls N]`.
+
+A `Runtime` gets every built-in registered under a `Sandbox` whose file root is a temp directory
+holding real inputs made before any timing: a 1000-row CSV, a text file, small PNGs (one with
+text for OCR), a 4000x3000 JPEG (Pillow; its encoding is not timed), a 2 s WAV and a 2 s MP4
+(PyAV), a zip of a few files and a three-page PDF. `echo` is the one command process-executor
+may run, and service-checker may reach private addresses, so it checks a TCP server this suite
+starts on 127.0.0.1. Each tool in the catalog is called with its entry in `TYPICAL` via
+`runtime.call` (schema validation, hooks, events, the handler): warm-up calls, then `--calls`
+timed calls (a fifth of them for the slow media/process/watch tools), each timed on its own;
+median and p90 in µs per tool, grouped by category. A call that writes uses a fresh name each
+time. Apart, `image-processor` resizes the 4000x3000 JPEG to 800 px wide (median ms). A tool
+with no entry in `TYPICAL` is printed as "no typical call"; a call that fails stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import statistics
+import struct
+import tempfile
+import time
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmspell.adapters.tools import register_builtins
+from llmspell.runtime import Result, Runtime
+from llmspell.runtime.errors import LLMSpellError
+from llmspell.runtime.sandbox import FilePolicy, NetworkPolicy, ProcessPolicy, Sandbox
+
+
+@dataclass(frozen=True, slots=True)
+class Per:
+    """An argument filled in per call: `template` formatted with the call number `i` and the
+    run's facts (`port`), so a writing call gets a fresh name every time."""
+
+    template: str
+    integer: bool = False
+
+    def fill(self, facts: dict[str, Any]) -> str | int:
+        text = self.template.format_map(facts)
+        return int(text) if self.integer else text
+
+
+WORDS = (
+    "The gateway routes each call through the pipeline. Hooks observe the call before and "
+    "after it runs. A tool validates its arguments against a JSON Schema! Scripts reach the "
+    "same tools as remote clients do. Does the sandbox keep files inside their roots? "
+    "Results come back as text, data or binary parts.\n\n"
+)
+PROSE = WORDS * 16
+"""About 5 KB of text in paragraphs: the text file, and the inline text of text tools."""
+ITEMS = [{"id": n, "name": f"item-{n}", "score": (n * 37) % 100} for n in range(100)]
+OLD_LINES = "\n".join(f"line {n}: value {n * 3}" for n in range(60))
+NEW_LINES = OLD_LINES.replace("value 30", "value thirty").replace("line 45", "row 45")
+
+TYPICAL: dict[str, dict[str, Any]] = {
+    # files
+    "file-operations": {"operation": "read", "path": "corpus/notes.txt"},
+    "archive-handler": {
+        "operation": "extract",
+        "path": "bundle.zip",
+        "destination": Per("out/unzipped-{i}"),
+    },
+    "file-watcher": {"paths": ["watched"], "duration": 0.05, "debounce_ms": 10},
+    "file-converter": {"operation": "format", "path": "table.csv", "to_format": "json"},
+    "file-search": {"path": "corpus", "pattern": "**/*.txt", "regex": "sandbox"},
+    "document-reader": {"path": "report.pdf"},
+    # data
+    "json-processor": {
+        "operation": "query",
+        "data": {"items": ITEMS},
+        "query": "items[?score > `50`].name",
+    },
+    "csv-analyzer": {"operation": "stats", "path": "table.csv"},
+    "data-validation": {
+        "data": {"name": "gateway", "port": 8080, "tags": ["mcp", "a2a"], "owner": {"id": 7}},
+        "rules": [
+            {"field": "name", "required": True, "type": "string", "min_length": 1},
+            {"field": "port", "type": "integer", "min": 1, "max": 65535},
+            {"field": "tags", "type": "array", "max_length": 10},
+            {"field": "owner.id", "required": True, "type": "integer"},
+        ],
+    },
+    "template-engine": {
+        "template": "{% for it in items %}{{ it.name }}={{ it.score }}\n{% endfor %}",
+        "variables": {"items": ITEMS[:20]},
+    },
+    # utilities
+    "calculator": {"expression": "2 ** 10 + sqrt(16) * x - y / 3", "variables": {"x": 3, "y": 9}},
+    "text-manipulator": {"operation": "snake_case", "text": "Hello World From The Gateway"},
+    "date-time-handler": {
+        "operation": "convert",
+        "datetime": "2024-03-10T12:00:00Z",
+        "to": "Europe/Paris",
+    },
+    "uuid-generator": {"version": 4},
+    "hash-calculator": {"operation": "hash", "input": PROSE, "algorithm": "sha256"},
+    "base64-encoder": {"operation": "encode", "input": PROSE[:1000]},
+    "diff-calculator": {"operation": "text", "old": OLD_LINES, "new": NEW_LINES},
+    "regex-tool": {"operation": "find_all", "pattern": r"\b[Tt]he \w+", "text": PROSE},
+    "text-splitter": {"operation": "sentences", "text": PROSE, "chunk_size": 500},
+    "random-generator": {"operation": "password", "length": 20},
+    # system
+    "environment-reader": {"operation": "get", "name": "PATH"},
+    "process-executor": {"command": "echo", "args": ["hello", "gateway"]},
+    "service-checker": {
+        "operation": "tcp",
+        "host": "127.0.0.1",
+        "port": Per("{port}", integer=True),
+    },
+    "system-monitor": {"operation": "memory"},
+    # media
+    "image-processor": {"operation": "thumbnail", "path": "small.png", "max_size": 128},
+    "audio-processor": {"operation": "trim", "path": "tone.wav", "start": 0.5, "end": 1.5},
+    "video-processor": {"operation": "thumbnail", "path": "clip.mp4", "time": 1.0},
+    "ocr-extractor": {"path": "sign.png", "psm": 7},
+}
+
+SLOW = frozenset(
+    {
+        "file-watcher",
+        "process-executor",
+        "image-processor",
+        "audio-processor",
+        "video-processor",
+        "ocr-extractor",
+    }
+)
+"""Tools timed with a fifth of `--calls` (at least one): each call takes milliseconds."""
+WARMUP, SLOW_WARMUP = 3, 1
+CATEGORY_ORDER = ("files", "data", "utilities", "system", "media")
+RESIZE = {"operation": "resize", "path": "photo.jpg", "width": 800}
+PHOTO_SIZE = (4000, 3000)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+
+def _photo() -> bytes:
+    """A 4000x3000 JPEG with gradients and grain, so it encodes like a photo, not a flat fill."""
+    from PIL import Image
+
+    width, height = PHOTO_SIZE
+    ramp = Image.linear_gradient("L")
+    red = ramp.resize((width, height))
+    blue = ramp.rotate(90).resize((width, height))
+    green = Image.effect_noise((width, height), 40)
+    buf = io.BytesIO()
+    Image.merge("RGB", (red, green, blue)).save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def _png(size: tuple[int, int], text: str | None = None) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    if text is None:
+        img = Image.linear_gradient("L").resize(size).convert("RGB")
+    else:
+        img = Image.new("RGB", size, "white")
+        ImageDraw.Draw(img).text((30, 50), text, fill="black", font=ImageFont.load_default(48))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _wav(seconds: float = 2.0, rate: int = 44100) -> bytes:
+    """A 440 Hz mono sine as 16-bit WAV, encoded by PyAV."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=rate, layout="mono")
+        total, done = int(seconds * rate), 0
+        while done < total:
+            count = min(4096, total - done)
+            frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+            samples = (
+                int(8000 * math.sin(2 * math.pi * 440 * (done + k) / rate)) for k in range(count)
+            )
+            frame.planes[0].update(struct.pack(f"<{count}h", *samples))
+            frame.sample_rate, frame.pts = rate, done
+            container.mux(stream.encode(frame))
+            done += count
+        container.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def _mp4(seconds: int = 2, fps: int = 25) -> bytes:
+    """320x240 MPEG-4 video in MP4, a colour that changes every frame."""
+    import av
+    from PIL import Image
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for n in range(seconds * fps):
+            colour = (n * 5 % 256, 128, 255 - n * 5 % 256)
+            image = Image.new("RGB", (320, 240), colour)
+            frame = av.VideoFrame.from_image(image)  # type: ignore[no-untyped-call]  # PyAV's stub
+            frame.pts = n
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def _pdf(*pages: str) -> bytes:
+    """A minimal valid PDF with one line of Helvetica text per page."""
+    kids = " ".join(f"{4 + 2 * n} 0 R" for n in range(len(pages)))
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for n, text in enumerate(pages):
+        stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET"
+        objects.append(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * n} 0 R >>"
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    return out + trailer.encode()
+
+
+def _csv(rows: int = 1000) -> str:
+    cities = ("Paris", "Lyon", "Berlin", "Madrid", "Oslo", "Rome", "Vienna")
+    lines = ["id,name,city,score,joined"]
+    for n in range(rows):
+        day = f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}"
+        lines.append(f"{n},user{n},{cities[n % len(cities)]},{(n * 7919) % 1000 / 10},{day}")
+    return "\n".join(lines) + "\n"
+
+
+def prepare(folder: Path) -> None:
+    """Write every input file the typical calls read under `folder` (not timed)."""
+    for sub in ("corpus/docs", "watched", "out"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    (folder / "corpus/notes.txt").write_text(PROSE)
+    for n in range(5):
+        (folder / f"corpus/docs/page{n}.txt").write_text(WORDS * (n + 1))
+    (folder / "corpus/docs/readme.md").write_text("# Corpus\n\n" + WORDS)
+    (folder / "watched/seen.txt").write_text("quiet\n")
+    (folder / "table.csv").write_text(_csv())
+    (folder / "small.png").write_bytes(_png((640, 480)))
+    (folder / "sign.png").write_bytes(_png((900, 160), "Seven gateways"))
+    (folder / "photo.jpg").write_bytes(_photo())
+    (folder / "tone.wav").write_bytes(_wav())
+    (folder / "clip.mp4").write_bytes(_mp4())
+    (folder / "report.pdf").write_bytes(_pdf("First page", "Second page", "Third page"))
+    with zipfile.ZipFile(folder / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((folder / "corpus").rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder).as_posix())
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+def _fill(value: Any, facts: dict[str, Any]) -> Any:
+    if isinstance(value, Per):
+        return value.fill(facts)
+    if isinstance(value, dict):
+        return {k: _fill(v, facts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, facts) for v in value]
+    return value
+
+
+class CallFailed(Exception):
+    pass
+
+
+async def _one(runtime: Runtime, name: str, args: dict[str, Any]) -> float:
+    """Seconds for one `runtime.call`; an error result or a refusal raises CallFailed."""
+    started = time.perf_counter()
+    try:
+        result: Result = await runtime.call(name, args)
+    except LLMSpellError as exc:
+        raise CallFailed(f"{exc.code}: {exc.message}") from exc
+    seconds = time.perf_counter() - started
+    if result.is_error:
+        raise CallFailed(str(result.parts[0]) if result.parts else "error result")
+    return seconds
+
+
+async def _series(
+    call: Callable[[int], Awaitable[float]], warmup: int, calls: int, counter: list[int]
+) -> list[float]:
+    """Seconds of each of `calls` timed calls after `warmup` untimed ones."""
+    for _ in range(warmup):
+        counter[0] += 1
+        await call(counter[0])
+    times = []
+    for _ in range(calls):
+        counter[0] += 1
+        times.append(await call(counter[0]))
+    return times
+
+
+def p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+@dataclass
+class Row:
+    name: str
+    category: str
+    times: list[float] | None = None
+    """Seconds per call; None when the tool has no typical call."""
+
+
+async def _serve_tcp() -> asyncio.Server:
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    return await asyncio.start_server(accept, "127.0.0.1", 0)
+
+
+def _runtime(folder: Path) -> Runtime:
+    sandbox = Sandbox(
+        files=FilePolicy(roots=(folder,)),
+        process=ProcessPolicy(allow=("echo",)),
+        network=NetworkPolicy(allow_private=True),
+    )
+    runtime = Runtime()
+    register_builtins(runtime.catalog, sandbox)
+    return runtime
+
+
+async def _measure(folder: Path, calls: int) -> tuple[list[Row], list[float]]:
+    runtime = _runtime(folder)
+    server = await _serve_tcp()
+    port = server.sockets[0].getsockname()[1]
+    counter = [0]
+    rows: list[Row] = []
+    try:
+        for component in runtime.catalog.list("tool"):
+            row = Row(component.name, component.category or "-")
+            rows.append(row)
+            template = TYPICAL.get(component.name)
+            if template is None:
+                continue
+            slow = component.name in SLOW
+
+            async def call(i: int, name: str = component.name, tpl: Any = template) -> float:
+                return await _one(runtime, name, _fill(tpl, {"i": i, "port": port}))
+
+            n = max(1, calls // 5) if slow else calls
+            try:
+                row.times = await _series(call, SLOW_WARMUP if slow else WARMUP, n, counter)
+            except CallFailed as exc:
+                raise CallFailed(f"{component.name}: {exc}") from None
+
+        async def resize(i: int) -> float:
+            return await _one(runtime, "image-processor", RESIZE)
+
+        resized = await _series(resize, SLOW_WARMUP, max(1, calls // 5), counter)
+    finally:
+        server.close()
+        await server.wait_closed()
+    return rows, resized
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def _print(rows: list[Row], resized: list[float], calls: int) -> None:
+    order = {c: n for n, c in enumerate(CATEGORY_ORDER)}
+    print(
+        f"tools: one typical call per built-in via runtime.call, median and p90 of {calls} calls "
+        f"({max(1, calls // 5)} for {', '.join(sorted(SLOW))})"
+    )
+    category = None
+    for row in sorted(rows, key=lambda r: (order.get(r.category, len(order)), r.category)):
+        if row.category != category:
+            category = row.category
+            print(f"\n[{category}]")
+        if row.times is None:
+            print(f"tool {row.name:<20} {row.category:<10} no typical call")
+            continue
+        median, high = statistics.median(row.times) * 1e6, p90(row.times) * 1e6
+        print(
+            f"tool {row.name:<20} {row.category:<10} "
+            f"median_us={median:>10.1f} p90_us={high:>10.1f} calls={len(row.times)}"
+        )
+    width, height = PHOTO_SIZE
+    median, high = statistics.median(resized) * 1e3, p90(resized) * 1e3
+    print(
+        f"\nresize image-processor {width}x{height} jpeg to 800 px wide "
+        f"median_ms={median:.1f} p90_ms={high:.1f} calls={len(resized)}"
+    )
+    stale = sorted(set(TYPICAL) - {row.name for row in rows})
+    if stale:
+        print(f"typical calls for tools not in the catalog: {', '.join(stale)}")
+
+
+def run(calls: int = 50) -> int:
+    calls = max(1, calls)
+    with tempfile.TemporaryDirectory(prefix="llmspell-bench-tools-") as tmp:
+        folder = Path(tmp).resolve()
+        prepare(folder)
+        try:
+            rows, resized = asyncio.run(_measure(folder, calls))
+        except CallFailed as exc:
+            print(f"tools: a typical call failed: {exc}")
+            return 1
+    _print(rows, resized, calls)
+    return 0
