@@ -152,8 +152,13 @@ class Assembly:
 
     @property
     def sandbox(self) -> Sandbox:
-        """`[tools]` over the roots: what the built-in tools may touch."""
-        return self.config.tools.sandbox(self.roots)
+        """`[tools]` over the roots: what the built-in tools may touch (without a config, the
+        closed defaults; the config schema is not even imported)."""
+        if self._config is None:
+            from llmspell.runtime.sandbox import FilePolicy, Sandbox
+
+            return Sandbox(files=FilePolicy(tuple(self.roots)))
+        return self._config.tools.sandbox(self.roots)
 
     @property
     def limits(self) -> Limits:
@@ -181,7 +186,12 @@ class Assembly:
         if "builtins" in mode.start and (config is None or config.builtins):
             from llmspell.adapters.tools import register_builtins
 
-            register_builtins(self.runtime.catalog, self.sandbox)
+            register_builtins(
+                self.runtime.catalog,
+                self.sandbox,
+                settings=config.tools.settings_tables() if config is not None else None,
+                state=self.runtime.state,
+            )
         await self._start_federation()
         self.remote_agents = self.runtime.a2a = LazyRemoteAgents(self.runtime)
         if config is None:

@@ -39,7 +39,7 @@ from llmspell.runtime.sandbox import (
     ProcessPolicy,
     Sandbox,
 )
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
 
 MiB = 1024 * 1024
 
@@ -78,6 +78,17 @@ class ToolsConfig(BaseModel):
     network: NetworkConfig = NetworkConfig()
     environment: EnvironmentConfig = EnvironmentConfig()
 
+    @model_validator(mode="after")
+    def _tables_only(self) -> ToolsConfig:
+        """Besides the sandbox keys, only `[tools.NAME]` tables: a misspelt key is an error."""
+        for key, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"unknown key {key!r} (tools takes max_read_mb, max_write_mb, "
+                    "[tools.process], [tools.network], [tools.environment] and [tools.NAME] tables)"
+                )
+        return self
+
     def sandbox(self, roots: Sequence[Path]) -> Sandbox:
         p = self.process
         return Sandbox(
@@ -100,8 +111,7 @@ class ToolsConfig(BaseModel):
             environment=EnvironmentPolicy(allow=tuple(self.environment.allow)),
         )
 
-    def settings(self, tool: str) -> dict[str, Any]:
-        """`[tools.NAME]`: one tool's own table (empty when absent)."""
+    def settings_tables(self) -> dict[str, dict[str, Any]]:
+        """`[tools.NAME]`: each tool's own table, by tool name."""
         extra = self.model_extra or {}
-        found = extra.get(tool, {})
-        return found if isinstance(found, dict) else {}
+        return {name: table for name, table in extra.items() if isinstance(table, dict)}

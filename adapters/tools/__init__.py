@@ -8,14 +8,17 @@ whose optional extra is missing still lists and says which extra to install when
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from llmspell.runtime import Catalog, Component
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
+from llmspell.runtime.state import StateStore
 
 from . import data, files, media, system, utilities
+from .env import ToolEnv
 
 CATEGORIES = {
     "files": files,
@@ -27,25 +30,42 @@ CATEGORIES = {
 
 
 def builtin_tools(
-    sandbox: Sandbox | None = None, *, roots: Sequence[Path] | None = None
+    sandbox: Sandbox | None = None,
+    *,
+    roots: Sequence[Path] | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    state: StateStore | None = None,
 ) -> list[Component]:
     """`roots` is a shortcut for `Sandbox(files=FilePolicy(roots))` (default: the working
-    directory)."""
+    directory); `settings` are the `[tools.NAME]` tables."""
     sandbox = sandbox or Sandbox()
     if roots:
         sandbox = replace(sandbox, files=replace(sandbox.files, roots=tuple(map(Path, roots))))
+    env = ToolEnv(sandbox, settings or {}, state)
     return [
         replace(component, category=category)
         for category, module in CATEGORIES.items()
-        for component in module.components(sandbox)
+        for component in module.components(env)
     ]
 
 
 def register_builtins(
-    catalog: Catalog, sandbox: Sandbox | None = None, *, roots: Sequence[Path] | None = None
+    catalog: Catalog,
+    sandbox: Sandbox | None = None,
+    *,
+    roots: Sequence[Path] | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+    state: StateStore | None = None,
 ) -> None:
-    for component in builtin_tools(sandbox, roots=roots):
+    for component in builtin_tools(sandbox, roots=roots, settings=settings, state=state):
         catalog.register(component)
 
 
-__all__ = ["CATEGORIES", "FilePolicy", "Sandbox", "builtin_tools", "register_builtins"]
+__all__ = [
+    "CATEGORIES",
+    "FilePolicy",
+    "Sandbox",
+    "ToolEnv",
+    "builtin_tools",
+    "register_builtins",
+]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from llmspell.runtime import Component
-from llmspell.runtime.sandbox import Sandbox
 
-from ..sandbox.files import Roots
+from ..env import ToolEnv
 from . import csv_analyzer, json_processor, template, validation
 
 
-def components(sandbox: Sandbox) -> list[Component]:
+def components(env: ToolEnv) -> list[Component]:
     return [
         json_processor.json_component(),
-        csv_analyzer.component(Roots.from_policy(sandbox.files)),
+        csv_analyzer.component(env.roots),
         validation.component(),
         template.component(),
     ]

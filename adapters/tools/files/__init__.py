@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from llmspell.runtime import Component
-from llmspell.runtime.sandbox import Sandbox
 
-from ..sandbox.files import Roots
+from ..env import ToolEnv
 from . import archive, converter, document, operations, search, watcher
 
 
-def components(sandbox: Sandbox) -> list[Component]:
-    roots = Roots.from_policy(sandbox.files)
+def components(env: ToolEnv) -> list[Component]:
+    roots = env.roots
     return [
         operations.component(roots),
         archive.component(roots),

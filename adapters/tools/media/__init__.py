@@ -4,14 +4,13 @@ Pillow and PyAV come with the `media` extra and are imported only when a tool is
 from __future__ import annotations
 
 from llmspell.runtime import Component
-from llmspell.runtime.sandbox import Sandbox
 
-from ..sandbox.files import Roots
+from ..env import ToolEnv
 from . import audio, image, ocr, video
 
 
-def components(sandbox: Sandbox) -> list[Component]:
-    roots = Roots.from_policy(sandbox.files)
+def components(env: ToolEnv) -> list[Component]:
+    roots = env.roots
     return [
         image.component(roots),
         audio.component(roots),

@@ -4,17 +4,16 @@ part of the sandbox policy."""
 from __future__ import annotations
 
 from llmspell.runtime import Component
-from llmspell.runtime.sandbox import Sandbox
 
-from ..sandbox.files import Roots
+from ..env import ToolEnv
 from . import environment_reader, monitor, process_executor, service_checker
 
 
-def components(sandbox: Sandbox) -> list[Component]:
-    roots = Roots.from_policy(sandbox.files)
+def components(env: ToolEnv) -> list[Component]:
+    roots = env.roots
     return [
-        process_executor.component(sandbox.process, roots),
-        service_checker.component(sandbox.network),
-        environment_reader.component(sandbox.environment),
+        process_executor.component(env.sandbox.process, roots),
+        service_checker.component(env.sandbox.network),
+        environment_reader.component(env.sandbox.environment),
         monitor.component(roots),
     ]

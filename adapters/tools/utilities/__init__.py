@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from llmspell.runtime import Component
-from llmspell.runtime.sandbox import Sandbox
 
-from ..sandbox.files import Roots
+from ..env import ToolEnv
 from . import calculator, date_time, diff, encoding, random_gen, regex_tool, splitter, text
 
 
-def components(sandbox: Sandbox) -> list[Component]:
+def components(env: ToolEnv) -> list[Component]:
     return [
         calculator.component(),
         encoding.uuid_component(),
-        encoding.hash_component(Roots.from_policy(sandbox.files)),
+        encoding.hash_component(env.roots),
         encoding.base64_component(),
         date_time.component(),
         text.text_component(),

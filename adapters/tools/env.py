@@ -1,0 +1,30 @@
+"""What a built-in tool is built with: the sandbox it runs in, its own `[tools.NAME]` settings
+(credentials, providers) and the state store (for tools that remember, like a page monitor)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmspell.runtime.sandbox import Sandbox
+from llmspell.runtime.state import StateStore
+
+from .sandbox.files import Roots
+
+
+@dataclass(frozen=True, slots=True)
+class ToolEnv:
+    sandbox: Sandbox = field(default_factory=Sandbox)
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """`[tools.NAME]` tables by tool name; credentials come from here or the environment, never
+    from a call's arguments."""
+    state: StateStore | None = None
+    """The runtime's store; None where a tool is built without one (it then keeps memory)."""
+
+    @property
+    def roots(self) -> Roots:
+        return Roots.from_policy(self.sandbox.files)
+
+    def settings_for(self, tool: str) -> Mapping[str, Any]:
+        return self.settings.get(tool, {})
