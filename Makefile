@@ -12,7 +12,7 @@ BIN    := $(VENV)/bin
 
 # Real servers and binaries the tests drive (Debian packages): installed when missing and apt-get
 # is here (CI runs as root); elsewhere the tests that need one fail naming what to install.
-SYSTEM_PACKAGES := tesseract:tesseract-ocr
+SYSTEM_PACKAGES := tesseract-ocr postgresql chromium
 
 run: $(VENV)/.stamp-run
 	$(BIN)/llmspell gateway $(ARGS)
@@ -51,8 +51,9 @@ node_modules/.stamp-install: package.json package-lock.json
 	@touch $@
 
 system-packages:
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	@command -v dpkg >/dev/null 2>&1 || { echo "not Debian: install $(SYSTEM_PACKAGES) yourself"; exit 0; }; \
+	missing=""; for pkg in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 			echo "installing$$missing (apt-get)"; \

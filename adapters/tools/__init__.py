@@ -17,7 +17,7 @@ from llmspell.runtime import Catalog, Component
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
 from llmspell.runtime.state import StateStore
 
-from . import data, files, media, system, utilities
+from . import charts, data, files, media, messaging, system, utilities, web
 from .env import ToolEnv
 
 CATEGORIES = {
@@ -26,6 +26,9 @@ CATEGORIES = {
     "utilities": utilities,
     "system": system,
     "media": media,
+    "web": web,
+    "messaging": messaging,
+    "charts": charts,
 }
 
 

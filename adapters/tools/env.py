@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,3 +29,10 @@ class ToolEnv:
 
     def settings_for(self, tool: str) -> Mapping[str, Any]:
         return self.settings.get(tool, {})
+
+    def credential(self, tool: str, key: str, variable: str) -> str | None:
+        """A secret from `[tools.TOOL] KEY` or else the environment variable: never from a
+        call's arguments, so a model cannot supply or read one. Callers keep it out of
+        results, logs and error messages."""
+        value = self.settings_for(tool).get(key) or os.environ.get(variable)
+        return str(value) if value else None

@@ -50,7 +50,8 @@ async def test_every_builtin_is_listed_with_honest_annotations(served: tuple) ->
         listed = {t.name: t for t in (await client.list_tools()).tools}
     builtins = builtin_tools()
     assert len(builtins) >= 28
-    assert {c.category for c in builtins} == set(CATEGORIES)
+    assert {"files", "data", "utilities", "system", "media"} <= {c.category for c in builtins}
+    assert {c.category for c in builtins} <= set(CATEGORIES)
     for component in builtins:
         tool = listed[component.name]
         assert tool.annotations is not None, component.name
