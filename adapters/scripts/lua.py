@@ -34,7 +34,7 @@ from .engine import (
 HOOK_EVERY = 10_000
 MEMO_ENTRIES = 8
 MEMO_BYTES = 4096
-"""Recent table arguments kept converted (see `LuaEngine._argument`): small ones only."""
+"""Recent table arguments kept converted (see `LuaEngine._memoised`): small ones only."""
 
 _BOOT = r"""
 local ASYNC, NULL, expired, limit_error = ...
@@ -74,23 +74,55 @@ coroutine.wrap = function(fn)
   end
 end
 
--- The driver: returns a step function; each step resumes and reports
+-- The driver. Entries run on pooled coroutines: a worker parks after each job and takes the
+-- next one, so a call (a hook, a handler) costs one resume, not a new coroutine. Each report is
 -- ("host", name, args...) | ("done", count, first value) | ("error", message, traceback);
--- always two or more values, so lupa hands Python a tuple
-local function stepper(fn)
-  local co = new_coroutine(fn)
-  local function where() return traceback(co) end
-  return function(...)
-    local r = pack(resume(co, ...))
-    if not r[1] then
-      return "error", r[2], traceback(co, tostring(r[2]))
+-- always two or more values, so lupa hands Python a tuple. A coroutine that failed or is left
+-- waiting on the host is never reused.
+local DONE = {}
+local idle, n_idle, POOL = {}, 0, 16
+local function work(...)
+  local job = pack(...)
+  while true do
+    job = pack(yield(DONE, pack(job[1](unpack(job, 2, job.n)))))
+  end
+end
+local function report(co, r)
+  if not r[1] then
+    return "error", r[2], traceback(co, tostring(r[2]))
+  end
+  if r[2] == DONE then
+    if n_idle < POOL then
+      n_idle = n_idle + 1
+      idle[n_idle] = co
     end
-    if status(co) == "dead" then return "done", r.n - 1, r[2] end
-    if r[2] ~= ASYNC then
-      return "error", "coroutine.yield called outside a coroutine", traceback(co)
-    end
-    return "host", unpack(r, 3, r.n)
-  end, where
+    local out = r[3]
+    return "done", out.n, out[1]
+  end
+  if r[2] ~= ASYNC then
+    return "error", "coroutine.yield called outside a coroutine", traceback(co)
+  end
+  return "host", unpack(r, 3, r.n)
+end
+local function take()
+  if n_idle == 0 then return new_coroutine(work) end
+  local co = idle[n_idle]
+  idle[n_idle] = nil
+  n_idle = n_idle - 1
+  return co
+end
+-- enter(fn, args...) -> co, report...; step(co, ok, value) -> report...
+local function enter(fn, ...)
+  local co = take()
+  return co, report(co, pack(resume(co, fn, ...)))
+end
+local function step(co, ...)
+  return report(co, pack(resume(co, ...)))
+end
+local copy_plain
+-- enter with a fresh copy of a memoised table as the one argument (see LuaEngine._memoised)
+local function enter_copy(fn, t)
+  return enter(fn, copy_plain(t))
 end
 
 local function sync_stub(fn)
@@ -169,7 +201,7 @@ end
 local function is_null(v) return v == NULL end
 local function new_table() return {} end
 -- A fresh copy of a table made from host data (the memo's): plain tables, JSON.null kept.
-local function copy_plain(t)
+function copy_plain(t)
   local c = {}
   for k, v in next, t do
     if type(v) == "table" and v ~= NULL then v = copy_plain(v) end
@@ -181,8 +213,8 @@ end
 local EMPTY_ARRAY = {__name = "JSON.array"}
 local function new_empty_array() return setmetatable({}, EMPTY_ARRAY) end
 local function is_empty_array(t) return getmetatable(t) == EMPTY_ARRAY end
-return stepper, sync_stub, async_stub, compile, is_null, new_table, new_empty_array, is_empty_array,
-  define_type, make_object, define_builder, copy_plain
+return enter, step, enter_copy, traceback, sync_stub, async_stub, compile, is_null, new_table,
+  new_empty_array, is_empty_array, define_type, make_object, define_builder
 """.replace("HOOK_EVERY", str(HOOK_EVERY))
 
 
@@ -227,7 +259,10 @@ class LuaEngine:
         self._null = lua.eval("setmetatable({}, {__tostring = function() return 'null' end})")
         boot = lua.execute(_BOOT, self._async, self._null, self.deadline.expired, _LIMIT, mode="t")
         (
-            self._stepper,
+            self._enter,
+            self._step,
+            self._enter_copy,
+            self._traceback,
             sync_stub,
             async_stub,
             self._compile,
@@ -238,7 +273,6 @@ class LuaEngine:
             define_type,
             self._make_object,
             define_builder,
-            self._copy_plain,
         ) = boot
         self._memo: dict[bytes, Any] = {}
         self._lua_type = lua.eval("type")
@@ -314,43 +348,48 @@ class LuaEngine:
     async def call(self, fn: Any, *args: Any) -> Any:
         target = fn.fn if isinstance(fn, LuaFunction) else fn
         with self.deadline:
-            return await self._drive(target, tuple(self._argument(a) for a in args))
+            if len(args) == 1 and (table := self._memoised(args[0])) is not None:
+                return await self._drive(target, (table,), copy=True)
+            return await self._drive(target, tuple(self.to_lua(a) for a in args))
 
-    def _argument(self, value: Any) -> Any:
+    def _memoised(self, value: Any) -> Any:
         """A table argument equal to a recent one is copied in Lua rather than converted again:
         the hooks at one point all get the same context, and a copy costs a fraction of a
-        conversion. Equality is by content (the marshalled bytes), so nothing stale is served."""
+        conversion. Equality is by content (the marshalled bytes), so nothing stale is served.
+        None when `value` is not small plain data."""
         if type(value) is not dict:
-            return self.to_lua(value)
+            return None
         try:
             key = marshal.dumps(value)
         except ValueError:  # host objects, functions: not plain data
-            return self.to_lua(value)
+            return None
         if len(key) > MEMO_BYTES:
-            return self.to_lua(value)
+            return None
         table = self._memo.get(key)
         if table is None:
             if len(self._memo) >= MEMO_ENTRIES:
                 del self._memo[next(iter(self._memo))]
             table = self._memo[key] = self.to_lua(value)
-        return self._copy_plain(table)
+        return table
 
     def close(self) -> None:
         self._async_fns.clear()
 
-    async def _drive(self, fn: Any, args: tuple[Any, ...]) -> Any:
-        step, where = self._stepper(fn)
+    async def _drive(self, fn: Any, args: tuple[Any, ...], *, copy: bool = False) -> Any:
+        """Run `fn(*args)` on a pooled coroutine, answering its host calls; with `copy`, the one
+        argument is a memoised table the script gets a copy of."""
         try:
-            out = step(*args)
+            co, *first = self._enter_copy(fn, *args) if copy else self._enter(fn, *args)
+            out = tuple(first)
             while True:
                 kind = out[0]
                 if kind == b"host":
                     try:
                         ok, value = await self._host_call(out[1], out[2:])
                     except TimeoutError:
-                        line = locate(_text(where()), self._chunk)
+                        line = locate(_text(self._traceback(co)), self._chunk)
                         raise self.deadline.error(self.filename, line) from None
-                    out = step(ok, value)
+                    out = self._step(co, ok, value)
                 elif kind == b"done":
                     return self.from_lua(out[2]) if out[1] else None
                 else:
