@@ -33,6 +33,13 @@ class Point:
     cancel: bool = False
     replace: bool = False
 
+    @property
+    def watches(self) -> bool:
+        """A point whose hooks can only watch (they may not modify, cancel or replace): a
+        failing hook there is logged and the others still run; it never fails what it
+        watches (a write, a load, a session, the start of the gateway)."""
+        return not (self.modifies or self.cancel or self.replace)
+
 
 _CALL = ("component", "kind", "arguments", "caller")
 _SPECS = (
@@ -202,9 +209,12 @@ async def fire(
     for hook in registry.for_point(point, subject):
         try:
             out = await hook.fn(dict(context))
-        except LLMSpellError:
-            raise
         except Exception as exc:
+            if spec.watches:
+                _log.warning("hook %s at %s failed: %s", hook.name, point, exc)
+                continue
+            if isinstance(exc, LLMSpellError):
+                raise
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED, f"{hook.name} at {point} failed: {exc}"
             ) from exc
@@ -244,13 +254,7 @@ async def fire(
 async def observe(
     registry: HookRegistry, point: str, context: dict[str, Any], subject: str = ""
 ) -> None:
-    """`fire` for points whose hooks only watch (failures, catalog changes, sessions): a
-    failing hook is logged, never put in the way of what is being observed."""
-    from .errors import LLMSpellError
-
-    if not registry.wants(point):
-        return
-    try:
+    """`fire` at a watch point (`Point.watches`), skipped outright when nothing listens."""
+    assert SPECS[point].watches, f"{point} is not a watch point"
+    if registry.wants(point):
         await fire(registry, point, context, subject)
-    except LLMSpellError as exc:
-        _log.warning("a hook at %s failed: %s", point, exc)
