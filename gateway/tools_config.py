@@ -19,6 +19,7 @@ closed one (no command allowed, no private address reachable).
     allow = ["api.example.com", "127.0.0.1:8080"]   # empty: any public host
     deny = ["*.internal"]
     allow_private = false
+    rate = {"api.github.com" = "60/minute", "*" = "10/second"}   # per host; a burst waits
 
     [tools.environment]
     allow = ["PATH", "HOME", "APP_*"]
@@ -30,8 +31,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from llmspell.runtime.guard import checked_rate, parse_rate
 from llmspell.runtime.sandbox import (
     EnvironmentPolicy,
     FilePolicy,
@@ -39,7 +41,14 @@ from llmspell.runtime.sandbox import (
     ProcessPolicy,
     Sandbox,
 )
-from pydantic import BaseModel, ConfigDict, PositiveFloat, PositiveInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
 
 MiB = 1024 * 1024
 
@@ -59,10 +68,23 @@ class ProcessConfig(_Section):
     env: list[str] = list(ProcessPolicy().env)
 
 
+def _whole_rate(value: str) -> str:
+    """A rate of at least one request per period (a request is never split)."""
+    checked_rate(value)
+    if parse_rate(value)[0] < 1:
+        raise ValueError(f"rate {value!r}: at least 1 request per period (e.g. 1/2 seconds)")
+    return value
+
+
 class NetworkConfig(_Section):
     allow: list[str] = []
     deny: list[str] = []
     allow_private: bool = False
+    rate: dict[str, Annotated[str, AfterValidator(_whole_rate)]] = {}
+    """Host pattern -> "N/second|minute|hour": each matching host gets that budget."""
+
+    def rates(self) -> tuple[tuple[str, float, float], ...]:
+        return tuple((pattern, *parse_rate(text)) for pattern, text in self.rate.items())
 
 
 class EnvironmentConfig(_Section):
@@ -106,7 +128,10 @@ class ToolsConfig(BaseModel):
                 env=tuple(p.env),
             ),
             network=NetworkPolicy(
-                tuple(self.network.allow), tuple(self.network.deny), self.network.allow_private
+                tuple(self.network.allow),
+                tuple(self.network.deny),
+                self.network.allow_private,
+                self.network.rates(),
             ),
             environment=EnvironmentPolicy(allow=tuple(self.environment.allow)),
         )

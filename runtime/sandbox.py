@@ -69,6 +69,22 @@ class NetworkPolicy:
     """Empty: any public host."""
     deny: tuple[str, ...] = ()
     allow_private: bool = False
+    rate: tuple[tuple[str, float, float], ...] = ()
+    """Per-host rates: (host pattern, requests, seconds), e.g. `("api.github.com", 60, 60)`.
+    Each host (and port) that matches gets a budget of its own, shared by every call of every
+    tool; the mechanics (a limiter per host, waiting) are the network adapter's."""
+
+    def rate_for(self, host: str, port: int) -> tuple[str, float, float] | None:
+        """The rate that governs `host:port`: the first exact entry that names it, else the
+        first glob that matches (a bare `*` last, whatever its place), else None."""
+        host = host.lower().strip("[]").rstrip(".")
+        exact = [r for r in self.rate if not any(c in r[0] for c in "*?[")]
+        globs = [r for r in self.rate if r not in exact]
+        globs.sort(key=lambda r: r[0] == "*")  # stable: declared order, `*` last
+        for entry in (*exact, *globs):
+            if _listed((entry[0],), host, port):
+                return entry
+        return None
 
     def check(self, host: str, port: int, addresses: Sequence[str] = ()) -> None:
         """Refuse `host:port` (resolving to `addresses`) with an error that says why. Called
