@@ -123,12 +123,14 @@ class Assembly:
         self._hook_scripts: list[LoadedScript] = []
 
     def _state_store(self) -> SqliteStateStore | None:
-        """SQLite at the config's `[state] path` (None: `backend = "memory"`), or at the
-        mode's file when no config is read; None gives the runtime a memory store."""
-        if self._config is not None:
+        """SQLite at the mode's file (`run --state FILE`), else at the config's `[state] path`
+        (None: `backend = "memory"`); None gives the runtime a memory store."""
+        if self.mode.state is not None:
+            path: Path | None = Path(self.mode.state)
+        elif self._config is not None:
             path = self._config.state_database()
         else:
-            path = Path(self.mode.state) if self.mode.state is not None else None
+            path = None
         if path is None:
             return None
         from llmspell.adapters.state import SqliteStateStore
@@ -179,7 +181,8 @@ class Assembly:
         from llmspell.protocols.a2a import LazyRemoteAgents
 
         config, mode = self._config, self.mode
-        if self._store is not None and ("scripts" in mode.start or config is None):
+        local = mode.stdout  # `run`, `agent run`: the script they load may use State
+        if self._store is not None and ("scripts" in mode.start or local):
             await self._store.open()  # a bad file stops the start; `tool list` makes none
         if config is not None and "hardening" in mode.start:
             self._harden(config)

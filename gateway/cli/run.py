@@ -38,6 +38,12 @@ def add(commands: Commands) -> None:
         metavar="FILE",
         help="keep State in this SQLite file, so the next run sees it (default: in memory)",
     )
+    run.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take [tools] (the tools' sandbox and settings), roots and [state] from this "
+        "llmspell.toml; nothing else in it is started",
+    )
     run.usage = run.format_usage().removeprefix("usage: ").rstrip() + " [-- ARGS ...]"
     run.set_defaults(handler=handle)
 
@@ -51,7 +57,13 @@ def handle(ns: argparse.Namespace) -> int:
     limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
     async def go() -> None:
-        async with assemble(None, Mode.local(roots=tuple(ns.allow_root), state=ns.state)) as parts:
+        config = None
+        if ns.config:  # only then is the config schema imported: `run` starts small
+            from ..config import load
+
+            config = load(ns.config)
+        mode = Mode.local(roots=tuple(ns.allow_root), state=ns.state)
+        async with assemble(config, mode) as parts:
             await parts.load(ns.file, engine=ns.engine, args=ns.script_args, limits=limits)
 
     try:
