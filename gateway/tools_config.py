@@ -29,6 +29,7 @@ Other `[tools.NAME]` tables carry one tool's own settings (credentials, provider
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -137,6 +138,25 @@ class ToolsConfig(BaseModel):
         )
 
     def settings_tables(self) -> dict[str, dict[str, Any]]:
-        """`[tools.NAME]`: each tool's own table, by tool name."""
+        """`[tools.NAME]`: each tool's own table, by tool name, with `${ENV}` expanded. An
+        unset variable reads as empty, so the tool says at call time what is missing rather
+        than the gateway refusing to start."""
+        from llmspell.protocols.mcp.spec import expand_env
+
         extra = self.model_extra or {}
-        return {name: table for name, table in extra.items() if isinstance(table, dict)}
+        blank = _Unset(os.environ)
+        return {
+            name: expand_env(table, blank)
+            for name, table in extra.items()
+            if isinstance(table, dict)
+        }
+
+
+class _Unset(dict[str, str]):
+    """The environment, where an unset variable is the empty string."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> str:
+        return ""
