@@ -4,14 +4,18 @@ tools [--calls N]`.
 A `Runtime` gets every built-in registered under a `Sandbox` whose file root is a temp directory
 holding real inputs made before any timing: a 1000-row CSV, a text file, small PNGs (one with
 text for OCR), a 4000x3000 JPEG (Pillow; its encoding is not timed), a 2 s WAV and a 2 s MP4
-(PyAV), a zip of a few files and a three-page PDF. `echo` is the one command process-executor
-may run, and service-checker may reach private addresses, so it checks a TCP server this suite
-starts on 127.0.0.1. Each tool in the catalog is called with its entry in `TYPICAL` via
-`runtime.call` (schema validation, hooks, events, the handler): warm-up calls, then `--calls`
-timed calls (a fifth of them for the slow media/process/watch tools), each timed on its own;
-median and p90 in µs per tool, grouped by category. A call that writes uses a fresh name each
-time. Apart, `image-processor` resizes the 4000x3000 JPEG to 800 px wide (median ms). A tool
-with no entry in `TYPICAL` is printed as "no typical call"; a call that fails stops the run.
+(PyAV), a zip of a few files, a three-page PDF, an XML catalog, a YAML file and a SQLite
+database. `echo` is the one command process-executor may run. Nothing leaves the machine: the
+tools that reach a service are configured (`[tools.NAME]` settings) to reach local ones started
+for the run (`_tool_servers`: an HTTP site with fake search, Slack and GitHub endpoints, an
+SMTP server, a TCP server), and the network policy allows those ports of 127.0.0.1 only.
+Each tool in the catalog is called with its entry in `TYPICAL` via `runtime.call` (schema
+validation, hooks, events, the handler): warm-up calls, then `--calls` timed calls (a fifth of
+them for the slow tools), each timed on its own; median and p90 in µs per tool, grouped by
+category. A call that writes uses a fresh name each time. Apart, `image-processor` resizes the
+4000x3000 JPEG to 800 px wide, and, when Chromium is on PATH, `web-scraper` renders the page
+(render = true) three times (median ms). A tool with no entry in `TYPICAL` is printed as "no
+typical call"; a call that fails stops the run.
 """
 
 from __future__ import annotations
@@ -30,23 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from llmspell.adapters.tools import register_builtins
+from llmspell.adapters.tools.web._html import find_browser
 from llmspell.runtime import Result, Runtime
 from llmspell.runtime.errors import LLMSpellError
 from llmspell.runtime.sandbox import FilePolicy, NetworkPolicy, ProcessPolicy, Sandbox
 
-
-@dataclass(frozen=True, slots=True)
-class Per:
-    """An argument filled in per call: `template` formatted with the call number `i` and the
-    run's facts (`port`), so a writing call gets a fresh name every time."""
-
-    template: str
-    integer: bool = False
-
-    def fill(self, facts: dict[str, Any]) -> str | int:
-        text = self.template.format_map(facts)
-        return int(text) if self.integer else text
-
+from ._tool_servers import DATABASE, RENDER, SERVED, Per, Servers, database, serving
 
 WORDS = (
     "The gateway routes each call through the pipeline. Hooks observe the call before and "
@@ -59,6 +52,8 @@ PROSE = WORDS * 16
 ITEMS = [{"id": n, "name": f"item-{n}", "score": (n * 37) % 100} for n in range(100)]
 OLD_LINES = "\n".join(f"line {n}: value {n * 3}" for n in range(60))
 NEW_LINES = OLD_LINES.replace("value 30", "value thirty").replace("line 45", "row 45")
+VALUES = [round(math.sin(n / 7) * 50 + n / 10, 3) for n in range(1000)]
+XPATH = "//book[price > 20]/title/text()"
 
 TYPICAL: dict[str, dict[str, Any]] = {
     # files
@@ -92,6 +87,27 @@ TYPICAL: dict[str, dict[str, Any]] = {
         "template": "{% for it in items %}{{ it.name }}={{ it.score }}\n{% endfor %}",
         "variables": {"items": ITEMS[:20]},
     },
+    "xml-processor": {"operation": "query", "path": "catalog.xml", "xpath": XPATH},
+    "yaml-processor": {
+        "operation": "query",
+        "path": "config.yaml",
+        "query": "services[?port > `8000`].name",
+    },
+    "data-transformer": {
+        "rows": ITEMS,
+        "steps": [
+            {"op": "map", "compute": {"bucket": "score // 25", "double": "score * 2"}},
+            {"op": "filter", "where": {"field": "score", "op": ">=", "value": 10}},
+            {
+                "op": "group",
+                "by": ["bucket"],
+                "aggregates": [{"fn": "count"}, {"fn": "avg", "field": "score", "as": "mean"}],
+            },
+            {"op": "sort", "keys": [{"field": "bucket", "order": "desc"}]},
+        ],
+    },
+    "statistical-analyzer": {"operation": "describe", "values": VALUES},
+    "text-analyzer": {"operation": "keywords", "text": PROSE, "top": 10},
     # utilities
     "calculator": {"expression": "2 ** 10 + sqrt(16) * x - y / 3", "variables": {"x": 3, "y": 9}},
     "text-manipulator": {"operation": "snake_case", "text": "Hello World From The Gateway"},
@@ -110,17 +126,22 @@ TYPICAL: dict[str, dict[str, Any]] = {
     # system
     "environment-reader": {"operation": "get", "name": "PATH"},
     "process-executor": {"command": "echo", "args": ["hello", "gateway"]},
-    "service-checker": {
-        "operation": "tcp",
-        "host": "127.0.0.1",
-        "port": Per("{port}", integer=True),
-    },
     "system-monitor": {"operation": "memory"},
     # media
     "image-processor": {"operation": "thumbnail", "path": "small.png", "max_size": 128},
     "audio-processor": {"operation": "trim", "path": "tone.wav", "start": 0.5, "end": 1.5},
     "video-processor": {"operation": "thumbnail", "path": "clip.mp4", "time": 1.0},
     "ocr-extractor": {"path": "sign.png", "psm": 7},
+    # charts
+    "data-visualizer": {
+        "type": "bar",
+        "data": [{"month": f"2024-{m:02d}", "calls": 100 + m * 37 % 90} for m in range(1, 13)],
+        "x": "month",
+        "y": "calls",
+        "title": "Calls per month",
+    },
+    # web, messaging, database-connector, service-checker: calls that reach a local service
+    **SERVED,
 }
 
 SLOW = frozenset(
@@ -131,11 +152,13 @@ SLOW = frozenset(
         "audio-processor",
         "video-processor",
         "ocr-extractor",
+        "data-visualizer",
     }
 )
 """Tools timed with a fifth of `--calls` (at least one): each call takes milliseconds."""
 WARMUP, SLOW_WARMUP = 3, 1
-CATEGORY_ORDER = ("files", "data", "utilities", "system", "media")
+RENDER_CALLS = 3
+CATEGORY_ORDER = ("files", "data", "utilities", "system", "media", "web", "messaging", "charts")
 RESIZE = {"operation": "resize", "path": "photo.jpg", "width": 800}
 PHOTO_SIZE = (4000, 3000)
 
@@ -247,6 +270,27 @@ def _csv(rows: int = 1000) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _catalog(books: int = 200) -> str:
+    rows = "".join(
+        f'<book id="b{n}"><title>Book {n}</title><author>Author {n % 17}</author>'
+        f"<price>{(n * 13) % 50 + 0.99}</price><year>{1990 + n % 34}</year></book>"
+        for n in range(books)
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<catalog>{rows}</catalog>\n'
+
+
+def _config(services: int = 40) -> str:
+    lines = ["version: 3", "services:"]
+    for n in range(services):
+        lines += [
+            f"  - name: service-{n}",
+            f"    port: {7990 + n * 5}",
+            f"    replicas: {n % 4 + 1}",
+            f"    tags: [tier-{n % 3}, {'public' if n % 2 else 'internal'}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def prepare(folder: Path) -> None:
     """Write every input file the typical calls read under `folder` (not timed)."""
     for sub in ("corpus/docs", "watched", "out"):
@@ -263,6 +307,9 @@ def prepare(folder: Path) -> None:
     (folder / "tone.wav").write_bytes(_wav())
     (folder / "clip.mp4").write_bytes(_mp4())
     (folder / "report.pdf").write_bytes(_pdf("First page", "Second page", "Third page"))
+    (folder / "catalog.xml").write_text(_catalog())
+    (folder / "config.yaml").write_text(_config())
+    database(folder / DATABASE)
     with zipfile.ZipFile(folder / "bundle.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((folder / "corpus").rglob("*")):
             if path.is_file():
@@ -327,31 +374,35 @@ class Row:
     """Seconds per call; None when the tool has no typical call."""
 
 
-async def _serve_tcp() -> asyncio.Server:
-    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.close()
-
-    return await asyncio.start_server(accept, "127.0.0.1", 0)
-
-
-def _runtime(folder: Path) -> Runtime:
+def _runtime(folder: Path, servers: Servers) -> Runtime:
+    """Every built-in under a sandbox whose files are `folder`'s, whose one command is `echo`
+    and whose network is the local servers' ports, configured to reach them."""
     sandbox = Sandbox(
         files=FilePolicy(roots=(folder,)),
         process=ProcessPolicy(allow=("echo",)),
-        network=NetworkPolicy(allow_private=True),
+        network=NetworkPolicy(allow=servers.allow),
     )
     runtime = Runtime()
-    register_builtins(runtime.catalog, sandbox)
+    register_builtins(
+        runtime.catalog, sandbox, settings=servers.settings(folder / DATABASE), state=runtime.state
+    )
     return runtime
 
 
-async def _measure(folder: Path, calls: int) -> tuple[list[Row], list[float]]:
-    runtime = _runtime(folder)
-    server = await _serve_tcp()
-    port = server.sockets[0].getsockname()[1]
-    counter = [0]
-    rows: list[Row] = []
-    try:
+@dataclass
+class Measured:
+    rows: list[Row]
+    resized: list[float]
+    rendered: list[float] | None = None
+    """web-scraper render=true, when a browser was found."""
+
+
+async def _measure(folder: Path, calls: int) -> Measured:
+    async with serving() as servers:
+        runtime = _runtime(folder, servers)
+        facts = servers.facts()
+        counter = [0]
+        rows: list[Row] = []
         for component in runtime.catalog.list("tool"):
             row = Row(component.name, component.category or "-")
             rows.append(row)
@@ -361,7 +412,7 @@ async def _measure(folder: Path, calls: int) -> tuple[list[Row], list[float]]:
             slow = component.name in SLOW
 
             async def call(i: int, name: str = component.name, tpl: Any = template) -> float:
-                return await _one(runtime, name, _fill(tpl, {"i": i, "port": port}))
+                return await _one(runtime, name, _fill(tpl, facts | {"i": i}))
 
             n = max(1, calls // 5) if slow else calls
             try:
@@ -372,17 +423,24 @@ async def _measure(folder: Path, calls: int) -> tuple[list[Row], list[float]]:
         async def resize(i: int) -> float:
             return await _one(runtime, "image-processor", RESIZE)
 
-        resized = await _series(resize, SLOW_WARMUP, max(1, calls // 5), counter)
-    finally:
-        server.close()
-        await server.wait_closed()
-    return rows, resized
+        measured = Measured(rows, await _series(resize, SLOW_WARMUP, max(1, calls // 5), counter))
+        if find_browser(None):
+
+            async def render(i: int) -> float:
+                return await _one(runtime, "web-scraper", _fill(RENDER, facts))
+
+            try:
+                measured.rendered = await _series(render, 1, RENDER_CALLS, counter)
+            except CallFailed as exc:
+                raise CallFailed(f"web-scraper render=true: {exc}") from None
+    return measured
 
 
 # -- the report --------------------------------------------------------------------------------
 
 
-def _print(rows: list[Row], resized: list[float], calls: int) -> None:
+def _print(measured: Measured, calls: int) -> None:
+    rows, resized = measured.rows, measured.resized
     order = {c: n for n, c in enumerate(CATEGORY_ORDER)}
     print(
         f"tools: one typical call per built-in via runtime.call, median and p90 of {calls} calls "
@@ -407,6 +465,14 @@ def _print(rows: list[Row], resized: list[float], calls: int) -> None:
         f"\nresize image-processor {width}x{height} jpeg to 800 px wide "
         f"median_ms={median:.1f} p90_ms={high:.1f} calls={len(resized)}"
     )
+    if measured.rendered:
+        median, high = statistics.median(measured.rendered) * 1e3, p90(measured.rendered) * 1e3
+        print(
+            f"render web-scraper render=true (headless Chromium) "
+            f"median_ms={median:.1f} p90_ms={high:.1f} calls={len(measured.rendered)}"
+        )
+    else:
+        print("render web-scraper render=true: no Chromium on PATH, not timed")
     stale = sorted(set(TYPICAL) - {row.name for row in rows})
     if stale:
         print(f"typical calls for tools not in the catalog: {', '.join(stale)}")
@@ -418,9 +484,9 @@ def run(calls: int = 50) -> int:
         folder = Path(tmp).resolve()
         prepare(folder)
         try:
-            rows, resized = asyncio.run(_measure(folder, calls))
+            measured = asyncio.run(_measure(folder, calls))
         except CallFailed as exc:
             print(f"tools: a typical call failed: {exc}")
             return 1
-    _print(rows, resized, calls)
+    _print(measured, calls)
     return 0
