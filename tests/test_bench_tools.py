@@ -1,8 +1,9 @@
-"""`python -m llmspell.bench tools` at a tiny size: one timed line per built-in tool and the
-4000x3000 resize line.
+"""`python -m llmspell.bench tools` at a tiny size: one timed line per built-in tool, the
+4000x3000 resize line and, when Chromium is on PATH, the web-scraper render line.
 
 No timing is asserted; the figures only have to be there and be positive numbers. A built-in
-without a typical call in the suite fails here, so a new tool cannot slip past the bench.
+without a typical call in the suite fails here, so a new tool cannot slip past the bench. The
+run is offline: the web and messaging tools reach servers the bench starts on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 from pathlib import Path
 
 from llmspell.adapters.tools import builtin_tools
+from llmspell.adapters.tools.web._html import find_browser
 
 from llmspell.bench.tools import TYPICAL
 
@@ -60,3 +62,13 @@ def test_tools_bench_prints_a_line_per_builtin(cli_env: dict[str, str]) -> None:
         re.MULTILINE,
     )
     assert resize and float(resize["median"]) > 0, out
+    render = re.search(
+        rf"^render web-scraper render=true \(headless Chromium\) "
+        rf"median_ms=(?P<median>{NUMBER}) p90_ms={NUMBER} calls=3$",
+        out,
+        re.MULTILINE,
+    )
+    if find_browser(None):
+        assert render and float(render["median"]) > 0, out
+    else:
+        assert "no Chromium on PATH, not timed" in out, out
