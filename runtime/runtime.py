@@ -11,6 +11,7 @@ from .content import ResourcePart, Result
 from .events import EventBus
 from .hooks import HookRegistry, observe
 from .invocation import LOCAL, Identity, Invocation
+from .knowledge import Knowledge
 from .observed_state import ObservedState
 from .pipeline import Pipeline, Policy
 from .prompts import Prompt, PromptMessage, PromptRegistry
@@ -36,6 +37,8 @@ class Runtime:
         """Remote MCP servers, when a federation is plugged in (gateway, CLI)."""
         self.a2a: RemoteAgents | None = None
         """Remote A2A agents, when the A2A client is plugged in (gateway, CLI)."""
+        self.knowledge: Knowledge | None = None
+        """The RAG collections, when the assembly plugs them in."""
 
     def _changed(self, change: CatalogChange) -> None:
         """The `catalog_change` hook point. Catalog changes are announced synchronously, so
