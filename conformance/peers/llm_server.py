@@ -1,11 +1,15 @@
 """A test peer: a real HTTP server on 127.0.0.1 that answers in the LLM providers' wire formats
 (OpenAI chat completions and SSE chunks, Anthropic messages and stream events) from a queue of
-replies, and records every request so tests can assert what the SDKs sent."""
+replies, and records every request so tests can assert what the SDKs sent. OpenAI embeddings
+(`POST .../embeddings`) are answered by the server itself unless a reply is queued."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
+import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,6 +54,8 @@ class FakeLLM:
 
     def _next(self, recorded: Recorded) -> Reply:
         if not self.replies:
+            if recorded.path.rstrip("/").endswith("/embeddings"):
+                return embeddings_reply(recorded)
             if self.responder is not None:
                 return self.responder(recorded)
             return Reply(500, {"error": {"message": "fake server: no reply queued"}})
@@ -127,6 +133,49 @@ def fake_llm(responder: Callable[[Recorded], Reply] | None = None) -> Iterator[F
 
 
 # -- wire-format builders --------------------------------------------------------------------
+
+
+def fake_embedding(text: str, dim: int = 8) -> list[float]:
+    """A deterministic vector for a text: sha256 blocks spread over `dim` floats in [-1, 1),
+    rounded to float32 so the base64 and float encodings give the same numbers."""
+    out: list[float] = []
+    block = 0
+    while len(out) < dim:
+        digest = hashlib.sha256(f"{block}:{text}".encode()).digest()
+        for i in range(0, len(digest), 4):
+            value = int.from_bytes(digest[i : i + 4], "little") / 2**31 - 1.0
+            out.append(struct.unpack("<f", struct.pack("<f", value))[0])
+        block += 1
+    return out[:dim]
+
+
+def embeddings_reply(recorded: Recorded) -> Reply:
+    """The OpenAI embeddings answer: one `fake_embedding` per input (of `dimensions` floats, 8
+    if not asked), as floats or, when `encoding_format` is "base64" (the SDK's default), as
+    base64 float32 like the real API."""
+    body = recorded.body if isinstance(recorded.body, dict) else {}
+    inputs = body.get("input")
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not all(isinstance(t, str) for t in inputs):
+        return Reply(400, {"error": {"message": "input must be a string or a list of strings"}})
+    dim = body.get("dimensions") or 8
+    data = []
+    for i, text in enumerate(inputs):
+        vector = fake_embedding(text, dim)
+        encoded: Any = vector
+        if body.get("encoding_format") == "base64":
+            encoded = base64.b64encode(struct.pack(f"<{dim}f", *vector)).decode()
+        data.append({"object": "embedding", "index": i, "embedding": encoded})
+    tokens = sum(len(t.split()) for t in inputs)
+    return Reply(
+        body={
+            "object": "list",
+            "data": data,
+            "model": body.get("model"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )
 
 
 def openai_completion(
