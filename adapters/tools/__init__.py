@@ -17,7 +17,7 @@ from llmspell.runtime import Catalog, Component
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
 from llmspell.runtime.state import StateStore
 
-from . import charts, data, files, media, messaging, system, utilities, web
+from . import ai, charts, code, data, files, media, messaging, system, utilities, web
 from .env import ToolEnv
 
 CATEGORIES = {
@@ -29,6 +29,8 @@ CATEGORIES = {
     "web": web,
     "messaging": messaging,
     "charts": charts,
+    "code": code,
+    "ai": ai,
 }
 
 

@@ -140,6 +140,15 @@ TYPICAL: dict[str, dict[str, Any]] = {
         "y": "calls",
         "title": "Calls per month",
     },
+    # code
+    "code-search": {"operation": "definitions", "path": "code", "name": "total*"},
+    # ai (the first call of the summarizer loads the embedding model: a warm-up)
+    "language-detector": {"text": PROSE[:200], "languages": ["en", "fr", "de", "es"]},
+    "sentiment-analyzer": {"text": PROSE},
+    "text-summarizer": {"text": PROSE, "sentences": 3},
+    "text-classifier": {"text": PROSE[:300], "labels": ["technology", "sports", "cooking"]},
+    "named-entity-recognizer": {"text": PROSE},
+    "image-analyzer": {"path": "small.png", "colours": 5},
     # web, messaging, database-connector, service-checker: calls that reach a local service
     **SERVED,
 }
@@ -158,7 +167,18 @@ SLOW = frozenset(
 """Tools timed with a fifth of `--calls` (at least one): each call takes milliseconds."""
 WARMUP, SLOW_WARMUP = 3, 1
 RENDER_CALLS = 3
-CATEGORY_ORDER = ("files", "data", "utilities", "system", "media", "web", "messaging", "charts")
+CATEGORY_ORDER = (
+    "files",
+    "data",
+    "utilities",
+    "system",
+    "media",
+    "web",
+    "messaging",
+    "charts",
+    "code",
+    "ai",
+)
 RESIZE = {"operation": "resize", "path": "photo.jpg", "width": 800}
 PHOTO_SIZE = (4000, 3000)
 
@@ -293,8 +313,13 @@ def _config(services: int = 40) -> str:
 
 def prepare(folder: Path) -> None:
     """Write every input file the typical calls read under `folder` (not timed)."""
-    for sub in ("corpus/docs", "watched", "out"):
+    for sub in ("corpus/docs", "watched", "out", "code"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
+    for n in range(20):  # a small source tree for code-search
+        (folder / f"code/module{n}.py").write_text(
+            f"def total_{n}(items):\n    return sum(items)\n\n\nclass Cart{n}:\n"
+            f"    def add(self, item):\n        return total_{n}([item])\n"
+        )
     (folder / "corpus/notes.txt").write_text(PROSE)
     for n in range(5):
         (folder / f"corpus/docs/page{n}.txt").write_text(WORDS * (n + 1))
