@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +21,10 @@ class CatalogChange:
 
 
 Listener = Callable[[CatalogChange], None]
+
+
+SPREAD = 0.15
+"""How much less close than the best a suggestion may be."""
 
 
 class Catalog:
@@ -71,8 +75,18 @@ class Catalog:
     def list(self, kind: Kind | None = None) -> builtins.list[Component]:
         return [c for c in self._components.values() if kind is None or c.kind == kind]
 
-    def suggest(self, name: str, n: int = 3) -> builtins.list[str]:
-        return difflib.get_close_matches(name, self._components.keys(), n=n, cutoff=0.5)
+    def suggest(
+        self, name: str, n: int = 3, among: Iterable[str] | None = None
+    ) -> builtins.list[str]:
+        """Up to `n` names close to `name` (from `among`, default every name), and only those
+        nearly as close as the closest: with dozens of built-ins a typo should get its one or
+        two likely meanings, not every name that shares a few letters."""
+        names = self._components.keys() if among is None else among
+        close = difflib.get_close_matches(name, names, n=n, cutoff=0.5)
+        if not close:
+            return []
+        scores = [difflib.SequenceMatcher(None, name, c).ratio() for c in close]
+        return [c for c, score in zip(close, scores, strict=True) if score >= scores[0] - SPREAD]
 
     def unknown(self, name: str) -> LLMSpellError:
         close = self.suggest(name)

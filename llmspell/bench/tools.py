@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspell.adapters.tools import register_builtins
-from llmspell.adapters.tools.web._html import find_browser
+from llmspell.adapters.tools.web._browser import find_browser
 from llmspell.runtime import Result, Runtime
 from llmspell.runtime.errors import LLMSpellError
 from llmspell.runtime.sandbox import FilePolicy, NetworkPolicy, ProcessPolicy, Sandbox

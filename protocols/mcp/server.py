@@ -177,13 +177,17 @@ class McpServer:
         return McpPeer(ctx, lambda: conn.state.get("log_level", DEFAULT_LOG_LEVEL))
 
     def _refused_inside(self, exc: LLMSpellError, inv: Invocation) -> bool:
-        """A DENIED the tool itself raised (its sandbox refused a path, a command, a host) is
-        the tool's result, which the model reads and corrects; only the gate's refusal of the
-        caller is a JSON-RPC error."""
+        """A DENIED a built-in tool raised itself (its sandbox refused a path, a command, a
+        host) is the tool's result, which the model reads and corrects. The gate's refusal of
+        the caller, and an upstream's (the caller's own token missing), stay JSON-RPC errors."""
         if exc.code != ErrorCode.DENIED:
             return False
         component = self.runtime.catalog.find(inv.name)
-        return component is not None and self.runtime.pipeline.allows(inv.caller, component)
+        return (
+            component is not None
+            and component.source == "builtin"
+            and self.runtime.pipeline.allows(inv.caller, component)
+        )
 
     def _refusal(self, exc: LLMSpellError, inv: Invocation) -> MCPError:
         """A caller's error as JSON-RPC's. The catalog's own "unknown component" for the tool
@@ -191,12 +195,8 @@ class McpServer:
         if exc.code != ErrorCode.UNKNOWN_COMPONENT or exc.data.get("name") != inv.name:
             return translate.mcp_error(exc)
         catalog, allows = self.runtime.catalog, self.runtime.pipeline.allows
-        close = [
-            name
-            for name in exc.data.get("suggestions", ())
-            if (found := catalog.find(name)) is not None and allows(inv.caller, found)
-        ]
-        return translate.unknown_tool(inv.name, close)
+        callable_ = [c.name for c in catalog.list() if allows(inv.caller, c)]
+        return translate.unknown_tool(inv.name, catalog.suggest(inv.name, among=callable_))
 
     # -- prompts --------------------------------------------------------------------------------
 

@@ -107,14 +107,16 @@ async def test_refusals_keep_their_words(tmp_path: Path) -> None:
         async with httpx.AsyncClient(headers=headers, timeout=30) as http:
             reply = await http.post(running.url.replace("/mcp", "/a2a/"), json=body)
         sent = reply.json()["result"]["task"]
-    close = ["calculator", "hash-calculator"]
+    # bob may call everything: the one likely meaning; alice may not call `calculator`, so she
+    # is offered the closest names she may call instead, never the one she may not
     assert refusals["bob"].code == refusals["alice"].code == -32602
-    assert refusals["bob"].message == (
-        "unknown tool 'calculater'; did you mean 'calculator', 'hash-calculator'?"
+    assert refusals["bob"].message == "unknown tool 'calculater'; did you mean 'calculator'?"
+    assert refusals["bob"].data == {"name": "calculater", "suggestions": ["calculator"]}
+    others = ["hash-calculator", "diff-calculator"]
+    assert refusals["alice"].message == (
+        "unknown tool 'calculater'; did you mean 'hash-calculator', 'diff-calculator'?"
     )
-    assert refusals["bob"].data == {"name": "calculater", "suggestions": close}
-    assert refusals["alice"].message == "unknown tool 'calculater'; did you mean 'hash-calculator'?"
-    assert refusals["alice"].data == {"name": "calculater", "suggestions": close[1:]}
+    assert refusals["alice"].data == {"name": "calculater", "suggestions": others}
     assert sent["status"]["state"] == "TASK_STATE_REJECTED", sent
     said = sent["status"]["message"]["parts"][0]["text"]
     assert said == "key:alice may not call 'calculator'"

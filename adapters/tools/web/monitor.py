@@ -14,7 +14,7 @@ from llmspell.runtime.state import MemoryStateStore, StateStore
 
 from .._common import answer, tool
 from ..env import ToolEnv
-from . import _html
+from . import _browser, _html
 
 NAME = "webpage-monitor"
 SCOPE = f"tool:{NAME}"
@@ -32,8 +32,8 @@ async def _text(env: ToolEnv, url: str, args: dict[str, Any]) -> tuple[str, str]
     limit = _html.max_bytes(settings)
     timeout = float(args.get("timeout", 15))
     if args.get("render", False):
-        browser = _html.find_browser(settings.get("browser"))
-        html, final, _ = await _html.render(
+        browser = _browser.find_browser(settings.get("browser"))
+        html, final, _ = await _browser.render(
             env.sandbox.network, url, tool_name=NAME, browser=browser, timeout=timeout, limit=limit
         )
     else:

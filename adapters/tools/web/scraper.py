@@ -10,7 +10,7 @@ from llmspell.runtime import Annotations, Component, Result
 
 from .._common import answer, refuse, tool
 from ..env import ToolEnv
-from . import _html
+from . import _browser, _html
 
 NAME = "web-scraper"
 MAX_TIMEOUT = 60.0
@@ -24,8 +24,8 @@ async def _load(env: ToolEnv, url: str, render: bool, seconds: float) -> dict[st
     limit = _html.max_bytes(settings)
     policy = env.sandbox.network
     if render:
-        browser = _html.find_browser(settings.get("browser"))
-        html, final, refused = await _html.render(
+        browser = _browser.find_browser(settings.get("browser"))
+        html, final, refused = await _browser.render(
             policy, url, tool_name=NAME, browser=browser, timeout=seconds, limit=limit
         )
         return {"html": html, "final_url": final, "status": None, "rendered": True} | (
