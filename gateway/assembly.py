@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from llmspell.runtime import LLMSpellError, Runtime
 
+from .knowledge import LazyKnowledge, rag_knowledge
+
 if TYPE_CHECKING:
     from llmspell.adapters.hooks import Builtins
     from llmspell.adapters.llm.agent import Agent
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
     from llmspell.protocols.mcp.spec import ServerSpec
+    from llmspell.runtime.knowledge import Knowledge
     from llmspell.runtime.sandbox import Sandbox
 
     from .config import GatewayConfig
@@ -121,6 +124,9 @@ class Assembly:
         self.builtin_hooks: Builtins | None = None
         """The `[builtin_hooks]` put in place (`usage` is a Prometheus collector)."""
         self._hook_scripts: list[LoadedScript] = []
+        self._cwd = Path.cwd()
+        self.knowledge = self.runtime.knowledge = LazyKnowledge(self._knowledge)
+        """The RAG collections (`[knowledge]`), built on first use."""
 
     def _state_store(self) -> SqliteStateStore | None:
         """SQLite at the mode's file (`run --state FILE`), else at the config's `[state] path`
@@ -172,6 +178,9 @@ class Assembly:
         limits = self._config.limits
         return Limits(timeout=limits.timeout or None, memory=limits.memory_mb * 1024 * 1024)
 
+    def _knowledge(self) -> Knowledge:
+        return rag_knowledge(self.runtime, self._config, self.sandbox.files, self._cwd)
+
     async def start(self) -> None:
         """Built-in tools, then remote MCP servers (opened in parallel), then remote A2A agents,
         then scripts (which may use all of them), then config agents (which may offer any of
@@ -194,7 +203,12 @@ class Assembly:
                 self.sandbox,
                 settings=config.tools.settings_tables() if config is not None else None,
                 state=self.runtime.state,
+                knowledge=self.knowledge,
+                pipeline=self.runtime.pipeline,
             )
+        from llmspell.adapters.tools.knowledge.resource import knowledge_resource
+
+        self.runtime.resources.register(knowledge_resource(self.knowledge.get))
         await self._start_federation()
         self.remote_agents = self.runtime.a2a = LazyRemoteAgents(self.runtime)
         if config is None:
@@ -379,6 +393,7 @@ class Assembly:
             self.runtime.pipeline,
             load_image=load_image,
             state=self.runtime.state,
+            knowledge=self.knowledge,
         )
         self.agents.append(agent)
         return agent
@@ -432,6 +447,7 @@ class Assembly:
             await self.federation.aclose()
         if self.remote_agents is not None:
             await self.remote_agents.aclose()
+        await self.knowledge.aclose()  # its embedding cache writes to the state store
         await self.runtime.state.aclose()  # after the scripts and agents that may write
         if self._tracing is not None:
             self._tracing.shutdown()  # flushes the spans still batched

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .hooks_config import BuiltinHooksConfig, DeclaredHookConfig
+from .knowledge_config import KnowledgeConfig
 from .tools_config import ToolsConfig
 
 if TYPE_CHECKING:
@@ -313,6 +314,7 @@ class GatewayConfig(_Section):
     federation: FederationConfig = FederationConfig()
     a2a: A2AConfig = A2AConfig()
     state: StateConfig = StateConfig()
+    knowledge: KnowledgeConfig = KnowledgeConfig()  # [knowledge]: the RAG collections
     hooks: list[DeclaredHookConfig] = []
     """`[[hooks]] point, script | python, match, priority`: hooks declared in the config."""
     builtin_hooks: BuiltinHooksConfig = BuiltinHooksConfig()

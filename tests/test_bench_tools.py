@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from llmspell.adapters.tools import builtin_tools
-from llmspell.adapters.tools.web._html import find_browser
+from llmspell.adapters.tools.web._browser import find_browser
 
 from llmspell.bench.tools import TYPICAL
 

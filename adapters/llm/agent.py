@@ -8,6 +8,10 @@ called like a tool and served.
 
 With `memory = "NAME"` the conversation is kept in the runtime's state store (see `memory.py`):
 loaded before each call, the finished turn saved after, so calls (and processes) continue it.
+
+With `knowledge = "COLLECTION"` (or `{collection=, k=}`) each call first searches the runtime's
+knowledge with the user's message; the passages and their citations join the system prompt and
+the reply lists them (`passages`).
 """
 
 from __future__ import annotations
@@ -32,13 +36,14 @@ from llmspell.runtime import (
 )
 from llmspell.runtime.hooks import fire
 from llmspell.runtime.invocation import nested
+from llmspell.runtime.knowledge import Knowledge, Passage
 from llmspell.runtime.state import StateStore
 
 from . import memory
 from .memory import Memory
 from .provider import Provider
 from .registry import create_provider
-from .spec import ModelSpec, parse_model
+from .spec import KnowledgeUse, ModelSpec, parse_knowledge, parse_model, with_passages
 from .types import (
     ChatRequest,
     Completion,
@@ -80,11 +85,13 @@ class AgentSpec:
     """The name the conversation is kept under in the state store; None: none kept."""
     memory_turns: int = 20
     """How many past turns (a user message and what followed) are kept and sent."""
+    knowledge: KnowledgeUse | None = None
+    """The collection searched with each user message; None: none."""
 
     @classmethod
     def from_plain(cls, value: dict[str, Any]) -> AgentSpec:
         """The script/config form: {name, model, system_prompt, tools, description, max_steps,
-        temperature, max_tokens, memory, memory_turns}."""
+        temperature, max_tokens, memory, memory_turns, knowledge}."""
         if not isinstance(value.get("name"), str) or not value["name"]:
             raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, "an agent needs a name")
         if "model" not in value:
@@ -124,6 +131,7 @@ class AgentSpec:
             max_steps=int(value.get("max_steps") or 8),
             memory=memory,
             memory_turns=turns,
+            knowledge=parse_knowledge(value.get("knowledge"), value["name"]),
         )
 
 
@@ -133,14 +141,17 @@ class AgentReply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     steps: int = 0
+    passages: list[dict[str, Any]] | None = None
+    """What the agent's knowledge gave this call (None: the agent has no knowledge)."""
 
     def to_plain(self) -> dict[str, Any]:
-        return {
+        plain = {
             "text": self.text,
             "tool_calls": self.tool_calls,
             "usage": self.usage.to_plain(),
             "steps": self.steps,
         }
+        return plain if self.passages is None else {**plain, "passages": self.passages}
 
 
 async def to_image(value: Any, load: ImageLoader | None) -> ImageInput:
@@ -177,8 +188,10 @@ class Agent:
         *,
         load_image: ImageLoader | None = None,
         state: StateStore | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
-        """`state` is the runtime's state store, needed when the spec asks for `memory`."""
+        """`state` is the runtime's state store, needed when the spec asks for `memory`;
+        `knowledge` its collections, needed when the spec names one."""
         self.spec = spec
         self.pipeline = pipeline
         self.load_image = load_image
@@ -193,6 +206,12 @@ class Agent:
                     f"agent {spec.name!r}: memory needs a state store, and none was given",
                 )
             self.memory = Memory(state, spec.memory, spec.memory_turns)
+        if spec.knowledge is not None and knowledge is None:
+            raise LLMSpellError(
+                ErrorCode.NOT_CONFIGURED,
+                f"agent {spec.name!r}: knowledge needs the runtime's collections, none given",
+            )
+        self.knowledge = knowledge
 
     @property
     def provider(self) -> Provider:
@@ -220,7 +239,9 @@ class Agent:
         """Run the loop. Tool calls are children of `parent`, the agent's own call (its caller,
         deadline and cancellation); without one, of the call in progress, else local calls."""
         spec = self.spec
-        messages = [Message("system", spec.system_prompt)] if spec.system_prompt else []
+        passages = await self._retrieve(text)
+        system = with_passages(spec.system_prompt, passages)
+        messages = [Message("system", system)] if system else []
         pictures = tuple([await to_image(i, self.load_image) for i in images])
         if self.memory is not None:
             messages.extend(await self.memory.load())
@@ -228,6 +249,8 @@ class Agent:
         messages.append(Message("user", text, images=pictures))
         tools, names = self._tool_specs()
         reply = AgentReply("")
+        if spec.knowledge is not None:
+            reply.passages = [p.to_plain() for p in passages]
         for step in range(1, spec.max_steps + 1):
             request = ChatRequest(messages, tools=tools)
             completion = await self._turn(request, on_chunk)
@@ -252,6 +275,17 @@ class Agent:
             f"within {spec.max_steps} steps",
             data={"tool_calls": reply.tool_calls},
         )
+
+    async def _retrieve(self, text: str) -> list[Passage]:
+        """The passages of the agent's collection for the user's message; none while the
+        collection does not exist (asking must not create it with the default embedding)."""
+        use = self.spec.knowledge
+        if use is None or self.knowledge is None or not text.strip():
+            return []
+        if use.collection not in await self.knowledge.names():
+            return []
+        collection = await self.knowledge.collection(use.collection)
+        return await collection.search(text, use.k)
 
     async def _call_tool(
         self, call: ToolCall, names: dict[str, str], parent: Invocation | None

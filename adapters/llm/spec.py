@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llmspell.runtime import ErrorCode, LLMSpellError
+from llmspell.runtime.knowledge import Passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +106,43 @@ def parse_model(value: Any) -> ModelSpec:
     if provider_name not in PROVIDERS:
         raise _bad(f"unknown provider {provider_name!r} in {provider_name}/{model_name}")
     return ModelSpec(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeUse:
+    """An agent's `knowledge`: the collection searched with each user message, and how many
+    passages go into the system context."""
+
+    collection: str
+    k: int = 4
+
+
+def parse_knowledge(value: Any, agent: str) -> KnowledgeUse | None:
+    """`"collection"` or `{collection=, k=}`; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value:
+        return KnowledgeUse(value)
+    if isinstance(value, dict) and isinstance(value.get("collection"), str) and value["collection"]:
+        unknown = set(value) - {"collection", "k"}
+        k = value.get("k", 4)
+        if isinstance(k, float) and k.is_integer():
+            k = int(k)  # a JS number
+        if not unknown and isinstance(k, int) and not isinstance(k, bool) and 1 <= k <= 50:
+            return KnowledgeUse(value["collection"], k)
+    raise LLMSpellError(
+        ErrorCode.INVALID_ARGUMENTS,
+        f"agent {agent!r}: knowledge is a collection name or {{collection=NAME, k=1..50}}",
+    )
+
+
+CITE = "Answer from these passages and cite them as [source (location)]."
+
+
+def with_passages(system: str, passages: Sequence[Passage]) -> str:
+    """The system prompt followed by the retrieved passages, each headed by its citation, so
+    the model can answer from them and say where each fact came from."""
+    if not passages:
+        return system
+    block = "\n\n".join(f"[{p.citation()}]\n{p.text}" for p in passages)
+    return "\n\n".join(part for part in (system, f"{CITE}\n\n{block}") if part)

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import Catalog, Component
+from llmspell.runtime.knowledge import Knowledge
+from llmspell.runtime.pipeline import Pipeline
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
 from llmspell.runtime.state import StateStore
 
-from . import ai, charts, code, data, files, media, messaging, system, utilities, web
+from . import ai, charts, code, data, files, knowledge, media, messaging, system, utilities, web
 from .env import ToolEnv
 
 CATEGORIES = {
@@ -31,6 +33,7 @@ CATEGORIES = {
     "charts": charts,
     "code": code,
     "ai": ai,
+    "knowledge": knowledge,
 }
 
 
@@ -40,13 +43,16 @@ def builtin_tools(
     roots: Sequence[Path] | None = None,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     state: StateStore | None = None,
+    knowledge: Knowledge | None = None,
+    pipeline: Pipeline | None = None,
 ) -> list[Component]:
     """`roots` is a shortcut for `Sandbox(files=FilePolicy(roots))` (default: the working
-    directory); `settings` are the `[tools.NAME]` tables."""
+    directory); `settings` are the `[tools.NAME]` tables; `knowledge` the collections the
+    knowledge tools search."""
     sandbox = sandbox or Sandbox()
     if roots:
         sandbox = replace(sandbox, files=replace(sandbox.files, roots=tuple(map(Path, roots))))
-    env = ToolEnv(sandbox, settings or {}, state)
+    env = ToolEnv(sandbox, settings or {}, state, knowledge, pipeline)
     return [
         replace(component, category=category)
         for category, module in CATEGORIES.items()
@@ -61,8 +67,17 @@ def register_builtins(
     roots: Sequence[Path] | None = None,
     settings: Mapping[str, Mapping[str, Any]] | None = None,
     state: StateStore | None = None,
+    knowledge: Knowledge | None = None,
+    pipeline: Pipeline | None = None,
 ) -> None:
-    for component in builtin_tools(sandbox, roots=roots, settings=settings, state=state):
+    for component in builtin_tools(
+        sandbox,
+        roots=roots,
+        settings=settings,
+        state=state,
+        knowledge=knowledge,
+        pipeline=pipeline,
+    ):
         catalog.register(component)
 
 

@@ -1,5 +1,6 @@
 """What a built-in tool is built with: the sandbox it runs in, its own `[tools.NAME]` settings
-(credentials, providers) and the state store (for tools that remember, like a page monitor)."""
+(credentials, providers), the state store (for tools that remember, like a page monitor) and
+the runtime's knowledge (the RAG collections `semantic-search` reads)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmspell.runtime.knowledge import Knowledge
+from llmspell.runtime.pipeline import Pipeline
 from llmspell.runtime.sandbox import Sandbox
 from llmspell.runtime.state import StateStore
 
@@ -22,6 +25,11 @@ class ToolEnv:
     from a call's arguments."""
     state: StateStore | None = None
     """The runtime's store; None where a tool is built without one (it then keeps memory)."""
+    knowledge: Knowledge | None = None
+    """The runtime's collections; None: the knowledge tools keep a private in-memory one."""
+    pipeline: Pipeline | None = None
+    """The runtime's pipeline, for tools that ask a model (`text-summarizer` with `model`...):
+    their model calls then pass the caller's policy and the `before_llm`/`after_llm` hooks."""
 
     @property
     def roots(self) -> Roots:

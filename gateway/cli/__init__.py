@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import a2a, agent, events, gateway, mcp, model, run, state, tool, usage, workflow
+from . import a2a, agent, events, gateway, mcp, model, rag, run, state, tool, usage, workflow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for group in (run, tool, agent, workflow, gateway, mcp, a2a, model, events, state, usage):
+    for group in (run, tool, agent, workflow, gateway, mcp, a2a, model, events, state, usage, rag):
         group.add(commands)
     return parser
 

@@ -11,6 +11,7 @@ SUITES = {
     "hooks": "llmspell.bench.hooks",
     "state": "llmspell.bench.state",
     "tools": "llmspell.bench.tools",
+    "rag": "llmspell.bench.rag",
 }
 
 
@@ -33,6 +34,14 @@ def main() -> int:
     parser.add_argument("--items", type=int, help="workflow: items in the large stream")
     parser.add_argument("--events", type=int, help="hooks: events published per measurement")
     parser.add_argument("--ops", type=int, help="state: sets (and as many gets) per script")
+    parser.add_argument("--vectors", type=int, help="rag: vectors in the collection")
+    parser.add_argument("--dim", type=int, help="rag: dimensions per vector")
+    parser.add_argument("--queries", type=int, help="rag: timed top-10 queries")
+    parser.add_argument(
+        "--data",
+        choices=("clustered", "random"),
+        help="rag: embedding-like clustered vectors (default) or uniform random ones",
+    )
     parser.add_argument("--stream-child", type=int, help=argparse.SUPPRESS)
     ns = parser.parse_args()
     module = __import__(SUITES[ns.suite], fromlist=["run"])

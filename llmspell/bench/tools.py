@@ -149,6 +149,9 @@ TYPICAL: dict[str, dict[str, Any]] = {
     "text-classifier": {"text": PROSE[:300], "labels": ["technology", "sports", "cooking"]},
     "named-entity-recognizer": {"text": PROSE},
     "image-analyzer": {"path": "small.png", "colours": 5},
+    # knowledge (the bench's runtime has no collection: an honest empty answer)
+    "semantic-search": {"collection": "bench", "query": "circuit breaker"},
+    "embedding-generator": {"texts": [PROSE], "model": "offline/hash"},
     # web, messaging, database-connector, service-checker: calls that reach a local service
     **SERVED,
 }

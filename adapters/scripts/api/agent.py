@@ -43,6 +43,7 @@ FIELDS = (
     "max_tokens",
     "memory",
     "memory_turns",
+    "knowledge",
 )
 """What `Agent.builder()` sets before `build()` hands them to `Agent.create`."""
 
@@ -64,6 +65,8 @@ def create(host: ScriptHost, spec: Any) -> HostObject:
     from llmspell.adapters.llm.agent import Agent, AgentSpec
     from llmspell.adapters.tools.sandbox.files import Roots
 
+    from .rag import knowledge_of
+
     need(isinstance(spec, dict), "Agent.create{...} takes a table/object")
     roots = Roots.of(host.roots)
 
@@ -75,6 +78,7 @@ def create(host: ScriptHost, spec: Any) -> HostObject:
         host.runtime.pipeline,
         load_image=load_image,
         state=host.runtime.state,
+        knowledge=knowledge_of(host) if spec.get("knowledge") is not None else None,
     )
     host.register(agent.component())
     ref = host.refs.hold(agent)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmspell.runtime import Component, Runtime
+from llmspell.runtime.knowledge import Knowledge
 
 from ..engine import ApiSpec, Builder
 from . import (
@@ -23,6 +24,7 @@ from . import (
     log,
     mcp,
     prompt,
+    rag,
     resource,
     state,
     task,
@@ -58,6 +60,8 @@ class ScriptHost:
     agents."""
     state_scopes: dict[str, int] = field(default_factory=dict)
     """The ref of each `State.scope(name)` the script opened."""
+    knowledge: Knowledge | None = None
+    """The script's own in-memory collections, when the runtime has no knowledge."""
 
     def spec(self) -> ApiSpec:
         return ApiSpec(
@@ -74,6 +78,7 @@ class ScriptHost:
                 "Resource": resource.bind(self),
                 "Log": log.bind(self),
                 "Workflow": workflow.bind(self),
+                "RAG": rag.bind(self),
             },
             functions={"print": notify(partial(log.print_, self)), "sleep": async_(sleep)},
             values={"ARGS": list(self.args)},
@@ -85,6 +90,7 @@ class ScriptHost:
                 "RunContext": workflow.bind_context(self),
                 "Emit": workflow.bind_emit(self),
                 state.SCOPE_TYPE: state.bind_methods(self),
+                rag.TYPE: rag.bind_methods(self),
             },
             builders={"Agent": Builder(agent.FIELDS, "create")},
         )

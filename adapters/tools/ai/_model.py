@@ -59,8 +59,7 @@ def model_spec(env: ToolEnv, tool_name: str, name: str) -> Any:
 def _pipeline(env: ToolEnv) -> Pipeline:
     from llmspell.runtime import Catalog, EventBus, HookRegistry, Pipeline
 
-    given = getattr(env, "pipeline", None)  # a field the environment may grow
-    return given if given is not None else Pipeline(Catalog(), HookRegistry(), EventBus())
+    return env.pipeline or Pipeline(Catalog(), HookRegistry(), EventBus())
 
 
 async def ask(
