@@ -18,7 +18,7 @@ BENCH = [sys.executable, "-m", "llmspell.bench", "rag"]
 
 def test_rag_bench_prints_its_vector_figures(cli_env: dict[str, str]) -> None:
     proc = subprocess.run(
-        [*BENCH, "--vectors", "2000", "--dim", "32", "--queries", "20"],
+        [*BENCH, "--vectors", "2000", "--dim", "32", "--queries", "20", "--chunks", "300"],
         cwd=ROOT,
         env=cli_env,
         capture_output=True,
@@ -37,6 +37,14 @@ def test_rag_bench_prints_its_vector_figures(cli_env: dict[str, str]) -> None:
     assert re.search(r"disk recall@10 vs exact: (0\.\d{3}|1\.000)\n", out), out
     verdict = r"target p50 <= 2 ms and recall@10 >= 0\.95 \(set for 100,000 x 256; measured at 2,000 x 32\): (PASS|MISS)\n"
     assert re.search(verdict, out), out
+    embedded = rf"Embeddings \(local/wordllama, 256 dims\): 300 texts of 13 words in {NUMBER} s: "
+    assert re.search(embedded + rf"{NUMBER} texts/s\n", out), out
+    ingested = re.search(
+        rf"Ingest: 3 Markdown files, ({NUMBER}) chunks, `llmspell rag ingest` into a disk "
+        rf"collection: {NUMBER} s \({NUMBER} chunks/s\), peak RSS {NUMBER} MiB\n",
+        out,
+    )
+    assert ingested and int(ingested.group(1).replace(",", "")) >= 300, out
 
 
 def test_rag_bench_refuses_flags_it_lacks(cli_env: dict[str, str]) -> None:

@@ -37,6 +37,7 @@ def main() -> int:
     parser.add_argument("--vectors", type=int, help="rag: vectors in the collection")
     parser.add_argument("--dim", type=int, help="rag: dimensions per vector")
     parser.add_argument("--queries", type=int, help="rag: timed top-10 queries")
+    parser.add_argument("--chunks", type=int, help="rag: texts embedded and chunks ingested")
     parser.add_argument(
         "--data",
         choices=("clustered", "random"),

@@ -18,6 +18,7 @@ and one entry.
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import tempfile
 import time
@@ -44,6 +45,7 @@ class Options:
     queries: int
     folder: Path
     data: str = "clustered"
+    chunks: int = 10_000
     seed: int = 0
 
 
@@ -151,10 +153,76 @@ async def vectors(opts: Options) -> None:
 
 # -- the run --------------------------------------------------------------------------------
 
+WORDS = [
+    *("gateway", "agent", "tool", "hook", "event", "state", "workflow", "vector", "index"),
+    *("search", "answer", "model", "prompt", "script", "policy", "sandbox", "upstream"),
+    *("session", "task", "stream", "token", "cache", "retry", "limit", "chart", "file"),
+]
+
+
+def _sentences(count: int, rng: np.random.Generator) -> list[str]:
+    """Short varied sentences: as many distinct texts as asked, none repeated."""
+    picks = rng.integers(0, len(WORDS), (count, 12))
+    return [f"{n}: " + " ".join(WORDS[i] for i in row) + "." for n, row in enumerate(picks)]
+
+
+async def embeddings(opts: Options) -> None:
+    from llmspell.adapters.embeddings import embedder
+
+    local = embedder("local/wordllama")
+    texts = _sentences(opts.chunks, np.random.default_rng(opts.seed))
+    await local.embed(texts[:10])  # loads the model: not timed
+    started = time.perf_counter()
+    await local.embed(texts)
+    seconds = time.perf_counter() - started
+    print(
+        f"Embeddings (local/wordllama, {local.dim} dims): {len(texts):,} texts of 13 words in "
+        f"{seconds:.2f} s: {len(texts) / seconds:,.0f} texts/s"
+    )
+
+
+async def ingest(opts: Options) -> None:
+    """`llmspell rag ingest` in a fresh process (its peak RSS is the process's own): a
+    directory of Markdown files, one chunk per section, into a disk collection."""
+    import resource
+    import subprocess
+    import sys
+
+    docs = opts.folder / "docs"
+    docs.mkdir()
+    rng = np.random.default_rng(opts.seed)
+    per_file = 100
+    files = max(1, opts.chunks // per_file)
+    for f in range(files):
+        sections = _sentences(per_file, rng)
+        body = "".join(f"## Section {f}.{s}\n\n{text}\n\n" for s, text in enumerate(sections))
+        (docs / f"doc{f:04d}.md").write_text(f"# Document {f}\n\n{body}")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "llmspell", "rag", "ingest", "bench", str(docs)],
+        cwd=opts.folder,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"rag ingest failed: {done.stderr[-500:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    said = re.search(r"(\d+) chunks ingested", done.stdout)
+    chunks = int(said.group(1)) if said else 0
+    print(
+        f"Ingest: {files} Markdown files, {chunks:,} chunks, `llmspell rag ingest` into a "
+        f"disk collection: {seconds:.1f} s ({chunks / seconds:,.0f} chunks/s), "
+        f"peak RSS {max(peak, before) / 1024:.0f} MiB"
+    )
+
+
 SECTIONS: list[tuple[str, Callable[[Options], Awaitable[None]]]] = [
+    ("embeddings", embeddings),
     ("vectors", vectors),
-    # ("embeddings", embeddings),  -- throughput of the embedder: added with it
-    # ("ingest", ingest),          -- documents to chunks to vectors: added with it
+    ("ingest", ingest),
 ]
 
 
@@ -165,7 +233,13 @@ async def _all(opts: Options) -> None:
         await section(opts)
 
 
-def run(vectors: int = 100_000, dim: int = 256, queries: int = 100, data: str = "clustered") -> int:
+def run(
+    vectors: int = 100_000,
+    dim: int = 256,
+    queries: int = 100,
+    data: str = "clustered",
+    chunks: int = 10_000,
+) -> int:
     with tempfile.TemporaryDirectory(prefix="llmspell-bench-rag-") as folder:
-        asyncio.run(_all(Options(vectors, dim, queries, Path(folder), data)))
+        asyncio.run(_all(Options(vectors, dim, queries, Path(folder), data, chunks)))
     return 0
