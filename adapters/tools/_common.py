@@ -129,3 +129,31 @@ async def input_bytes(args: dict[str, Any], roots: Roots, tool_name: str) -> byt
             raise refuse(tool_name, f"'data' is over the {roots.max_read}-byte read limit")
         return data
     raise refuse(tool_name, "give 'path' (a file inside the allowed roots) or 'data' (base64)")
+
+
+async def text_input(args: dict[str, Any], roots: Roots, tool_name: str, inline: str) -> str:
+    """A text given inline (`args[inline]`) or as `path`, a UTF-8 file inside the roots:
+    exactly one of the two."""
+    if (inline in args) == ("path" in args):
+        raise refuse(tool_name, f"give either '{inline}' or 'path' (a text file inside the roots)")
+    if inline in args:
+        return str(args[inline])
+    raw = await roots.read_bytes(tool_name, args["path"])
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise refuse(tool_name, f"{args['path']!r} is not UTF-8 text") from None
+
+
+def json_value(args: dict[str, Any], tool_name: str, what: str) -> Any:
+    """A JSON value given as text (`json`) or as a value (`data`): exactly one of the two."""
+    import json
+
+    if ("json" in args) == ("data" in args):
+        raise refuse(tool_name, f"{what} takes either 'json' (text) or 'data' (a value)")
+    if "data" in args:
+        return args["data"]
+    try:
+        return json.loads(args["json"])
+    except json.JSONDecodeError as exc:
+        raise refuse(tool_name, f"'json' is not valid JSON: {exc}") from None

@@ -104,7 +104,7 @@ async def test_csv_refusals(rt: Runtime) -> None:
         "csv-analyzer: unknown column 'height' (columns: name, age, score, active, joined)"
     )
     err = await refused(rt, "csv-analyzer", operation="columns")
-    assert err.message == "csv-analyzer: give either 'path' (a file inside the roots) or 'content'"
+    assert err.message == "csv-analyzer: give either 'content' or 'path' (a text file inside the roots)"
     err = await refused(rt, "csv-analyzer", operation="filter", content=CSV, column="age")
     assert err.code == ErrorCode.INVALID_ARGUMENTS and "'operator' is a required property" in (
         err.message

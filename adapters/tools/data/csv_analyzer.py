@@ -16,7 +16,7 @@ from typing import Any
 from llmspell.runtime import Component, Result
 from llmspell.runtime.sandbox import MAX_READ
 
-from .._common import PURE, answer, plain_number, refuse, tool
+from .._common import PURE, answer, plain_number, refuse, text_input, tool
 from ..sandbox.files import Roots
 
 NAME = "csv-analyzer"
@@ -235,16 +235,7 @@ def _render(header: list[str], records: list[dict[str, str]], delimiter: str) ->
 
 def component(roots: Roots) -> Component:
     async def handle(args: dict[str, Any]) -> Result:
-        if ("path" in args) == ("content" in args):
-            raise refuse(NAME, "give either 'path' (a file inside the roots) or 'content'")
-        if "path" in args:
-            raw = await roots.read_bytes(NAME, args["path"])
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise refuse(NAME, f"{args['path']!r} is not UTF-8 text") from None
-        else:
-            text = args["content"]
+        text = await text_input(args, roots, NAME, "content")
 
         def work() -> Result:
             table = parse(text, args.get("delimiter"), args.get("has_header", True))

@@ -22,7 +22,7 @@ from typing import Any
 from llmspell.runtime import Component, Result
 from llmspell.runtime.sandbox import MAX_READ
 
-from .._common import PURE, answer, refuse, tool
+from .._common import PURE, answer, refuse, text_input, tool
 from ..sandbox.files import Roots
 
 NAME = "text-analyzer"
@@ -186,16 +186,7 @@ def component(roots: Roots) -> Component:
     async def handle(args: dict[str, Any]) -> Result:
         import asyncio
 
-        if ("text" in args) == ("path" in args):
-            raise refuse(NAME, "give either 'text' or 'path' (a text file inside the roots)")
-        if "path" in args:
-            raw = await roots.read_bytes(NAME, args["path"])
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise refuse(NAME, f"{args['path']!r} is not UTF-8 text") from None
-        else:
-            text = args["text"]
+        text = await text_input(args, roots, NAME, "text")
         return await asyncio.to_thread(analyze, args, text)
 
     return tool(

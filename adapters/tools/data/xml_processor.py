@@ -21,7 +21,7 @@ from typing import Any
 from llmspell.runtime import Component, Result
 from llmspell.runtime.sandbox import MAX_READ
 
-from .._common import PURE, answer, need, plain_number, refuse, tool
+from .._common import PURE, answer, json_value, need, plain_number, refuse, tool
 from ..sandbox.files import Roots
 
 NAME = "xml-processor"
@@ -196,15 +196,7 @@ def work(args: dict[str, Any], data: bytes | None) -> Result:
     etree = _etree()
     op = args["operation"]
     if op == "from_json":
-        if ("json" in args) == ("data" in args):
-            raise refuse(NAME, "from_json takes either 'json' (text) or 'data' (a value)")
-        if "json" in args:
-            try:
-                value = json.loads(args["json"])
-            except json.JSONDecodeError as exc:
-                raise refuse(NAME, f"'json' is not valid JSON: {exc}") from None
-        else:
-            value = args["data"]
+        value = json_value(args, NAME, "from_json")
         element = from_json(value, args.get("root"))
         out = etree.tostring(element, encoding="unicode", pretty_print=args.get("pretty", True))
         return answer(out, {"xml": out})

@@ -20,7 +20,7 @@ from uuid import UUID
 from llmspell.runtime import Component, Result
 from llmspell.runtime.sandbox import MAX_READ
 
-from .._common import PURE, answer, refuse, tool
+from .._common import PURE, answer, json_value, refuse, text_input, tool
 from ..sandbox.files import Roots
 
 NAME = "yaml-processor"
@@ -136,27 +136,9 @@ def _dump(value: Any) -> str:
 async def process(args: dict[str, Any], roots: Roots) -> Result:
     op = args["operation"]
     if op == "from_json":
-        if ("json" in args) == ("data" in args):
-            raise refuse(NAME, "from_json takes either 'json' (text) or 'data' (a value)")
-        if "json" in args:
-            try:
-                value = json.loads(args["json"])
-            except json.JSONDecodeError as exc:
-                raise refuse(NAME, f"'json' is not valid JSON: {exc}") from None
-        else:
-            value = args["data"]
-        out = _dump(value)
+        out = _dump(json_value(args, NAME, "from_json"))
         return answer(out, {"yaml": out})
-    if ("yaml" in args) == ("path" in args):
-        raise refuse(NAME, "give either 'yaml' (the text) or 'path' (a file inside the roots)")
-    if "path" in args:
-        raw = await roots.read_bytes(NAME, args["path"])
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise refuse(NAME, f"{args['path']!r} is not UTF-8 text") from None
-    else:
-        text = args["yaml"]
+    text = await text_input(args, roots, NAME, "yaml")
     import asyncio
 
     all_docs = await asyncio.to_thread(load_documents, text)
