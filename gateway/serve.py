@@ -53,6 +53,7 @@ async def serve(config: GatewayConfig, options: ServeOptions) -> None:
             if not options.quiet:
                 _summary(gateway, "stdio", started)
             await gateway.announce("gateway_start", "stdio")
+            _settle()
             try:
                 await stdio.serve(mcp)
             finally:
@@ -127,6 +128,7 @@ async def _serve_http(
     if not options.quiet:
         _summary(gateway, f"{base_url}{http.path}", started)
     await gateway.announce("gateway_start", f"{base_url}{http.path}")
+    _settle()
     try:
         await server.serve(sockets=[sock])
     finally:
@@ -164,3 +166,13 @@ def _summary(gateway: Assembly, where: str, started: float) -> None:
             table.add_row(f"[bold]{key}[/bold]", str(len(names)), shown)
     console.print(table)
     sys.stderr.flush()
+
+
+def _settle() -> None:
+    """Move everything start-up made (modules, the SDKs, the catalog) out of the collector's
+    sight: a request's garbage then never makes it walk that heap again. Measured with `bench
+    hooks`: a built-in tool call over Streamable HTTP went from about 3.55 ms to 3.0-3.1 ms."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
