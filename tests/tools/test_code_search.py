@@ -14,8 +14,6 @@ from llmspell.runtime.state import MemoryStateStore
 
 from .conftest import call, refused
 
-pytest.importorskip("tree_sitter_language_pack")
-
 TREE = {
     "py/cart.py": '''\
 class Cart:

@@ -13,16 +13,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import av  # the `media` extra: `make test` installs it, so a missing one fails, never skips
 import pytest
 from llmspell.runtime import BlobPart, ErrorCode, Result, Runtime
+from PIL import Image, ImageDraw, ImageFont
 
 from .conftest import call, refused
 
-av = pytest.importorskip("av")
-Image = pytest.importorskip("PIL.Image")
-from PIL import ImageDraw, ImageFont  # noqa: E402
 
-needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
+@pytest.fixture
+def tesseract() -> None:
+    """The OCR tests need Debian's tesseract-ocr, which `make test` installs: without it they
+    fail saying so, never skip."""
+    assert shutil.which("tesseract"), "install tesseract-ocr (make test does, with apt-get)"
+
+
+needs_tesseract = pytest.mark.usefixtures("tesseract")
 
 
 def png(img: Any, fmt: str = "PNG") -> bytes:

@@ -30,7 +30,6 @@ from llmspell.adapters.tools.messaging import sigv4
 from llmspell.runtime import ErrorCode, LLMSpellError, Result, Runtime
 from llmspell.runtime.sandbox import FilePolicy, NetworkPolicy, Sandbox
 
-pytest.importorskip("aiosmtplib")
 # the plain-SMTP test server takes AUTH without TLS on purpose; aiosmtpd warns about it
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -210,7 +209,8 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def smtp_server(**kwargs: Any) -> Iterator[tuple[Inbox, int]]:
-    controller_module = pytest.importorskip("aiosmtpd.controller")
+    import aiosmtpd.controller as controller_module
+
     inbox = Inbox()
     port = _free_port()
     controller = controller_module.Controller(
@@ -319,11 +319,9 @@ async def test_smtp_insists_on_starttls_unless_told_otherwise(tmp_path: Path) ->
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    x509 = pytest.importorskip(
-        "cryptography.x509", reason="STARTTLS needs `cryptography` to make a test certificate"
-    )
     import ipaddress
 
+    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
