@@ -5,10 +5,8 @@ file neither blocks the event loop nor eats the memory."""
 from __future__ import annotations
 
 import asyncio
-import csv
 import io
 import re
-import statistics
 from collections import Counter
 from datetime import date, datetime
 from typing import Any
@@ -97,6 +95,8 @@ def _convert(kind: str, value: str) -> Any:
 
 def parse(text: str, delimiter: str | None, has_header: bool) -> Table:
     """Sniff the delimiter (comma when the sample says nothing) unless one is given."""
+    import csv
+
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
@@ -129,6 +129,8 @@ def parse(text: str, delimiter: str | None, has_header: bool) -> Table:
 
 
 def _stats(table: Table) -> list[dict[str, Any]]:
+    import statistics
+
     out = []
     for i, (name, kind) in enumerate(zip(table.header, table.types, strict=True)):
         present = [r[i] for r in table.rows if not _is_null(r[i])]
@@ -226,6 +228,8 @@ def analyze(table: Table, args: dict[str, Any]) -> Result:
 
 
 def _render(header: list[str], records: list[dict[str, str]], delimiter: str) -> str:
+    import csv
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, header, delimiter=delimiter, lineterminator="\n")
     writer.writeheader()

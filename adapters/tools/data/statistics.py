@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from typing import Any
 
 from llmspell.runtime import Component, Result
@@ -38,6 +37,8 @@ def _n(value: float | None) -> Any:
 
 
 def describe(values: list[float], population: bool) -> dict[str, Any]:
+    import statistics
+
     n = len(values)
     variance: float | None
     if population:
@@ -83,6 +84,8 @@ def ranks(values: list[float]) -> list[float]:
 
 
 def pearson(x: list[float], y: list[float]) -> float:
+    import statistics
+
     try:
         return statistics.correlation(x, y)
     except statistics.StatisticsError:
@@ -97,6 +100,8 @@ def _pair(args: dict[str, Any]) -> tuple[list[float], list[float]]:
 
 
 def regression(x: list[float], y: list[float]) -> dict[str, Any]:
+    import statistics
+
     try:
         slope, intercept = statistics.linear_regression(x, y)
     except statistics.StatisticsError:

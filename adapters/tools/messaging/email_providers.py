@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from ..env import ToolEnv
@@ -31,6 +30,8 @@ _ADDRESS = re.compile(r'^[^@\s<>,;"]+@[^@\s<>,;"]+$')
 
 
 def _party(address: str) -> dict[str, str]:
+    from email.utils import parseaddr
+
     name, email = parseaddr(address)
     return {"email": email, "name": name} if name else {"email": email}
 

@@ -12,13 +12,9 @@ SMTP host is checked by the network policy and the connection goes to the checke
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import re
-import socket
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime import Annotations, Component, ErrorCode, LLMSpellError, Result
 
@@ -32,6 +28,11 @@ from ._shared import (
     setting,
 )
 from .email_providers import _sendgrid, _ses
+
+if TYPE_CHECKING:
+    import socket
+    from email.message import EmailMessage
+
 
 NAME = "email-sender"
 PROVIDERS = ("smtp", "sendgrid", "ses")
@@ -65,6 +66,9 @@ class Mail:
 
     def message(self) -> EmailMessage:
         """The MIME message; Bcc recipients get it through the envelope only, never a header."""
+        from email.message import EmailMessage
+        from email.utils import formatdate, make_msgid, parseaddr
+
         msg = EmailMessage()
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
@@ -91,6 +95,8 @@ class Mail:
 
 
 def _addresses(args: dict[str, Any], key: str) -> list[str]:
+    from email.utils import parseaddr
+
     found: list[str] = []
     given = args.get(key, [])
     for value in [given] if isinstance(given, str) else given:
@@ -110,6 +116,8 @@ def _one_line(args: dict[str, Any], key: str) -> str:
 
 
 async def _attachments(env: ToolEnv, items: list[dict[str, Any]]) -> list[Attachment]:
+    import mimetypes
+
     roots = env.roots
     found: list[Attachment] = []
     total = 0
@@ -159,6 +167,8 @@ async def _mail(env: ToolEnv, args: dict[str, Any]) -> Mail:
 
 async def _open(addresses: list[str], port: int, seconds: float) -> socket.socket:
     """A connected socket to one of the addresses the policy checked, in resolver order."""
+    import socket
+
     loop = asyncio.get_running_loop()
     failure: OSError | None = None
     for address in addresses:
@@ -183,6 +193,8 @@ async def _open(addresses: list[str], port: int, seconds: float) -> socket.socke
 
 
 async def _smtp(env: ToolEnv, mail: Mail) -> dict[str, Any]:
+    from email.utils import parseaddr
+
     aiosmtplib = need("aiosmtplib", "messaging", NAME)
     from ..sandbox import network
 

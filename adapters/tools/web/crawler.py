@@ -11,15 +11,18 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
 from llmspell.runtime import Annotations, Component, ErrorCode, LLMSpellError, Result
 
 from .._common import answer, need, tool
 from ..env import ToolEnv
 from . import _html
+
+if TYPE_CHECKING:
+    from urllib.robotparser import RobotFileParser
+
 
 NAME = "sitemap-crawler"
 AGENT = "llmspell"
@@ -33,6 +36,8 @@ MAX_HOPS = 10
 def _robots(page: _html.Page | None) -> tuple[RobotFileParser, str]:
     """The parser for the site's robots.txt and how it was read. As RFC 9309 says: a missing
     file (4xx) allows everything, an unreachable one (5xx, no answer) allows nothing."""
+    from urllib.robotparser import RobotFileParser
+
     parser = RobotFileParser()
     if page is None or page.status >= 500:
         parser.parse(["User-agent: *", "Disallow: /"])
@@ -69,6 +74,8 @@ def _locations(body: bytes, tool_name: str) -> tuple[list[str], list[str]]:
 
 class Crawl:
     def __init__(self, env: ToolEnv, start: str, args: dict[str, Any], http: Any) -> None:
+        from urllib.robotparser import RobotFileParser
+
         self.start = start
         self.home = _html.origin(start)
         self.http = http
