@@ -216,7 +216,7 @@ def _png(size: tuple[int, int], text: str | None = None) -> bytes:
     return buf.getvalue()
 
 
-def _wav(seconds: float = 2.0, rate: int = 44100) -> bytes:
+def sine_wav(seconds: float = 2.0, rate: int = 44100) -> bytes:
     """A 440 Hz mono sine as 16-bit WAV, encoded by PyAV."""
     import av
 
@@ -257,7 +257,7 @@ def _mp4(seconds: int = 2, fps: int = 25) -> bytes:
     return buf.getvalue()
 
 
-def _pdf(*pages: str) -> bytes:
+def pdf(*pages: str) -> bytes:
     """A minimal valid PDF with one line of Helvetica text per page."""
     kids = " ".join(f"{4 + 2 * n} 0 R" for n in range(len(pages)))
     objects = [
@@ -332,9 +332,9 @@ def prepare(folder: Path) -> None:
     (folder / "small.png").write_bytes(_png((640, 480)))
     (folder / "sign.png").write_bytes(_png((900, 160), "Seven gateways"))
     (folder / "photo.jpg").write_bytes(_photo())
-    (folder / "tone.wav").write_bytes(_wav())
+    (folder / "tone.wav").write_bytes(sine_wav())
     (folder / "clip.mp4").write_bytes(_mp4())
-    (folder / "report.pdf").write_bytes(_pdf("First page", "Second page", "Third page"))
+    (folder / "report.pdf").write_bytes(pdf("First page", "Second page", "Third page"))
     (folder / "catalog.xml").write_text(_catalog())
     (folder / "config.yaml").write_text(_config())
     database(folder / DATABASE)

@@ -18,6 +18,8 @@ import yaml
 from llmspell.adapters.tools.files import archive
 from llmspell.runtime import ErrorCode, FilePolicy, LLMSpellError, Runtime, Sandbox
 
+from llmspell.bench.tools import pdf
+
 from .conftest import call, refused, runtime_with
 
 # -- archive-handler ---------------------------------------------------------------------------
@@ -388,45 +390,15 @@ async def test_search_skips_symlinks_out_of_roots(tmp_path: Path) -> None:
 # -- document-reader ---------------------------------------------------------------------------
 
 
-def _pdf(*pages: str) -> bytes:
-    """A minimal valid PDF with one line of Helvetica text per page."""
-    count = len(pages)
-    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
-    objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {count} >>",
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    for i, text in enumerate(pages):
-        stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET"
-        objects.append(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * i} 0 R >>"
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += (
-        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    )
-    return out
-
-
-async def test_document_pdf(rt: Runtime, tmp_path: Path) -> None:
-    (tmp_path / "doc.pdf").write_bytes(_pdf("First page", "Second page", "Third page"))
+async def test_documentpdf(rt: Runtime, tmp_path: Path) -> None:
+    (tmp_path / "doc.pdf").write_bytes(pdf("First page", "Second page", "Third page"))
     full = await call(rt, "document-reader", path="doc.pdf")
     assert full.data["pages"] == 3 and full.data["format"] == "pdf"
     assert full.text == "First page\n\nSecond page\n\nThird page"
     some = await call(
         rt,
         "document-reader",
-        data=base64.b64encode(_pdf("One", "Two", "Three")).decode(),
+        data=base64.b64encode(pdf("One", "Two", "Three")).decode(),
         pages="2-3",
     )
     assert some.text == "Two\n\nThree" and some.data["pages_read"] == [2, 3]
@@ -486,7 +458,7 @@ async def test_document_reader_names_the_missing_extra(
     rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "pypdf", None)
-    (tmp_path / "doc.pdf").write_bytes(_pdf("x"))
+    (tmp_path / "doc.pdf").write_bytes(pdf("x"))
     err = await refused(rt, "document-reader", path="doc.pdf")
     assert err.code == ErrorCode.NOT_CONFIGURED
     assert err.message == (

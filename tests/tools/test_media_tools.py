@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
-import math
 import shutil
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +15,8 @@ import av  # the `media` extra: `make test` installs it, so a missing one fails,
 import pytest
 from llmspell.runtime import BlobPart, ErrorCode, Result, Runtime
 from PIL import Image, ImageDraw, ImageFont
+
+from llmspell.bench.tools import sine_wav
 
 from .conftest import call, refused
 
@@ -212,28 +212,6 @@ async def test_image_decompression_bomb(
 # -- audio-processor ---------------------------------------------------------------------------
 
 
-def sine_wav(seconds: float = 3.0, rate: int = 44100) -> bytes:
-    """A 440 Hz mono sine wave as 16-bit WAV, encoded by PyAV."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="wav") as container:
-        stream = container.add_stream("pcm_s16le", rate=rate, layout="mono")
-        total, done = int(seconds * rate), 0
-        while done < total:
-            count = min(4096, total - done)
-            frame = av.AudioFrame(format="s16", layout="mono", samples=count)
-            frame.planes[0].update(
-                b"".join(
-                    struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * (done + i) / rate)))
-                    for i in range(count)
-                )
-            )
-            frame.sample_rate, frame.pts = rate, done
-            container.mux(stream.encode(frame))
-            done += count
-        container.mux(stream.encode(None))
-    return buf.getvalue()
-
-
 def audio_facts(data: bytes) -> tuple[str, str, float]:
     """(container, codec, seconds counted from the decoded samples)."""
     with av.open(io.BytesIO(data)) as container:
@@ -245,7 +223,7 @@ def audio_facts(data: bytes) -> tuple[str, str, float]:
 @pytest.fixture
 def sine(tmp_path: Path) -> Path:
     path = tmp_path / "sine.wav"
-    path.write_bytes(sine_wav())
+    path.write_bytes(sine_wav(3.0))
     return path
 
 
