@@ -143,13 +143,8 @@ class ToolsConfig(BaseModel):
         than the gateway refusing to start."""
         from llmspell.protocols.mcp.spec import expand_env
 
-        extra = self.model_extra or {}
-        blank = _Unset(os.environ)
-        return {
-            name: expand_env(table, blank)
-            for name, table in extra.items()
-            if isinstance(table, dict)
-        }
+        blank = _Unset(os.environ)  # every extra is a table: `_tables_only` saw to it
+        return {name: expand_env(table, blank) for name, table in (self.model_extra or {}).items()}
 
 
 class _Unset(dict[str, str]):
