@@ -9,7 +9,24 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import a2a, agent, events, gateway, mcp, model, rag, run, state, tool, usage, workflow
+from . import (
+    a2a,
+    agent,
+    events,
+    gateway,
+    jobs,
+    mcp,
+    model,
+    rag,
+    repl,
+    run,
+    serve,
+    service,
+    state,
+    tool,
+    usage,
+    workflow,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for group in (run, tool, agent, workflow, gateway, mcp, a2a, model, events, state, usage, rag):
+    groups = (run, repl, tool, agent, workflow, gateway, serve, jobs, service, mcp, a2a, model)
+    for group in (*groups, events, state, usage, rag):
         group.add(commands)
     return parser
 

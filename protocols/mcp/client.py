@@ -43,6 +43,8 @@ BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 STABLE_AFTER = 5.0
 """Seconds a session must have lived for its loss to be reconnected without backoff."""
+KICK_GAP = 0.2
+"""Seconds between attempts, however many calls are waiting for the upstream."""
 CLIENT_INFO = types.Implementation(name="llmspell", version="0.1")
 
 
@@ -112,13 +114,18 @@ class Upstream:
 
     async def _supervise(self) -> None:
         failures = 0
+        reported: str | None = None
         while True:
             was_ready = False
             started = time.monotonic()
             try:
                 async with contextlib.AsyncExitStack() as stack:
+                    # The handshake is bounded by the connect timeout, the listing (requests
+                    # like any other) by the call timeout: a server that is up but busy is
+                    # not abandoned halfway through listing and reconnected from scratch.
                     async with asyncio.timeout(self.spec.connect_timeout):
                         client = await stack.enter_async_context(self._open())
+                    async with asyncio.timeout(self.spec.timeout):
                         listing = await self._fetch(client)
                     was_ready = True
                     self._connected(client, listing)
@@ -141,15 +148,22 @@ class Upstream:
             self._attempt.set()
             if not was_ready and self.error is None:
                 self.error = "connection lost"
-            logger.warning("upstream %s is down: %s", self.name, self.error)
+            # Said once per outage (and when the reason changes), not once per attempt.
+            level = logging.WARNING if was_ready or self.error != reported else logging.DEBUG
+            logger.log(level, "upstream %s is down: %s", self.name, self.error)
+            reported = self.error
             # A session that lived a while is reconnected at once; one that keeps dying (or
             # never comes up) backs off, so a crash-looping server is not restarted hot.
             lived = time.monotonic() - started
             failures = 0 if was_ready and lived >= STABLE_AFTER else failures + 1
-            delay = 0.0 if failures == 0 else min(BACKOFF_START * 2 ** (failures - 1), BACKOFF_MAX)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):
-                    await self._kick.wait()  # a call that needs the upstream cuts the wait short
+            if failures:
+                delay = min(BACKOFF_START * 2 ** min(failures - 1, 16), BACKOFF_MAX)
+                # Calls that need the upstream cut the wait short, but no sooner than KICK_GAP
+                # after the last attempt: busy callers do not turn an outage into a hot loop.
+                await asyncio.sleep(KICK_GAP)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay - KICK_GAP):
+                        await self._kick.wait()
             self._kick.clear()
             self.state = "connecting"
 
@@ -209,16 +223,17 @@ class Upstream:
             yield client
 
     async def _fetch(self, client: Client) -> Listing:
+        """The four listings, asked for at once: one round trip's wait instead of four."""
         caps = client.server_capabilities
-        listing = Listing()
-        if caps.tools is not None:
-            listing.tools = await _pages(client.list_tools)
-        if caps.prompts is not None:
-            listing.prompts = await _pages(client.list_prompts)
-        if caps.resources is not None:
-            listing.resources = await _pages(client.list_resources)
-            listing.templates = await _pages(client.list_resource_templates)
-        return listing
+        wanted = {
+            "tools": client.list_tools if caps.tools is not None else None,
+            "prompts": client.list_prompts if caps.prompts is not None else None,
+            "resources": client.list_resources if caps.resources is not None else None,
+            "templates": client.list_resource_templates if caps.resources is not None else None,
+        }
+        asked = {field: fetch for field, fetch in wanted.items() if fetch is not None}
+        pages = await asyncio.gather(*(_pages(fetch) for fetch in asked.values()))
+        return Listing(**dict(zip(asked, pages, strict=True)))
 
     async def _message(self, message: IncomingMessage) -> None:
         if isinstance(

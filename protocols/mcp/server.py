@@ -67,6 +67,7 @@ class McpServer:
                 name,
                 version=version,
                 instructions=instructions,
+                get_tool_input_schema=self._input_schema,
                 on_list_tools=self._list_tools,
                 on_call_tool=self._call_tool,
                 on_list_prompts=self._list_prompts,
@@ -142,6 +143,12 @@ class McpServer:
         return types.ListToolsResult(
             tools=[translate.tool(c) for c in self.runtime.catalog if allows(caller, c)]
         )
+
+    def _input_schema(self, name: str) -> dict[str, Any] | None:
+        """The schema the SDK checks a modern call's `Mcp-Param-*` headers against. Without
+        it the SDK runs the whole `tools/list` handler for every `tools/call`."""
+        component = self.runtime.catalog.find(name)
+        return None if component is None else component.input_schema
 
     async def _call_tool(
         self, ctx: Ctx, params: types.CallToolRequestParams

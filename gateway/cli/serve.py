@@ -1,0 +1,9 @@
+"""`llmspell serve` (being built)."""
+
+from __future__ import annotations
+
+from .common import Commands
+
+
+def add(commands: Commands) -> None:
+    """Adds nothing yet."""
