@@ -12,7 +12,7 @@ BIN    := $(VENV)/bin
 
 # Real servers and binaries the tests drive (Debian packages): installed when missing and apt-get
 # is here (CI runs as root); elsewhere the tests that need one fail naming what to install.
-SYSTEM_PACKAGES := tesseract-ocr postgresql chromium systemd
+SYSTEM_PACKAGES := tesseract-ocr postgresql chromium systemd redis-server haproxy
 
 run: $(VENV)/.stamp-run
 	$(BIN)/llmspell gateway $(ARGS)

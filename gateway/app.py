@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import importlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from llmspell.protocols.mcp import McpServer, sdk_private
@@ -29,6 +30,7 @@ from .metrics import Metrics
 
 if TYPE_CHECKING:
     from .auth import Authenticator
+    from .scheduler import Scheduler
 
 
 def build_app(
@@ -37,10 +39,14 @@ def build_app(
     options: HttpOptions,
     base_url: str | None = None,
     authenticator: Authenticator | None = None,
+    scheduler: Scheduler | None = None,
 ) -> Starlette:
     """`base_url` (where the gateway is reached) turns on A2A: agent cards carry absolute URLs.
-    `authenticator` turns on auth for everything but health and discovery."""
+    `authenticator` turns on auth for everything but health and discovery. The control API
+    (`/api/v1`) serves `scheduler`'s jobs when there is one (`llmspell serve`)."""
     config = gateway.config
+    if gateway.cluster is not None and options.events is None:
+        options = replace(options, events=gateway.cluster.events())  # resumable on any replica
     manager = session_manager(mcp, options)
     a2a = (
         _LazyA2A(gateway, base_url, options.host, authenticator)
@@ -87,10 +93,14 @@ def build_app(
         """Ready when every upstream is; the body says which are not and why."""
         upstreams = gateway.upstreams()
         ok = all(u["state"] == "ready" for u in upstreams)
-        return JSONResponse(
-            {"status": "ready" if ok else "degraded", "upstreams": upstreams},
-            status_code=200 if ok else 503,
-        )
+        body: dict[str, Any] = {"status": "ready" if ok else "degraded", "upstreams": upstreams}
+        if gateway.cluster is not None:  # the replicas alive now, by their heartbeats
+            body["replica"] = gateway.cluster.replica
+            try:
+                body["peers"] = await gateway.cluster.peers()
+            except Exception as exc:  # Redis down: this replica still answers, and says so
+                body["peers"], body["cluster_error"] = [], str(exc)
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -115,11 +125,25 @@ def build_app(
             Route("/readyz", ready, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),
             Route("/events", events_http.endpoint(gateway.runtime.events), methods=["GET"]),
+            _control_api(gateway, scheduler, base_url, authenticator is not None),
             *routes,
             *([Mount("", app=a2a)] if a2a is not None else []),
         ],
         middleware=middleware,
         lifespan=lifespan,
+    )
+
+
+def _control_api(
+    gateway: Assembly, scheduler: Scheduler | None, base_url: str | None, auth: bool
+) -> Mount:
+    import llmspell
+
+    from . import api
+
+    config, version = gateway.config, llmspell.__version__
+    return api.mount(
+        gateway.runtime, scheduler, title=config.name, version=version, server=base_url, auth=auth
     )
 
 
@@ -198,7 +222,7 @@ class _LazyA2A:
 
         # The import runs off the loop so requests already in flight keep moving.
         module = await asyncio.to_thread(importlib.import_module, "llmspell.protocols.a2a.server")
-        config = self.gateway.config
+        config, cluster = self.gateway.config, self.gateway.cluster
         self.server = module.A2AServer(
             self.gateway.runtime,
             module.A2AOptions(
@@ -211,6 +235,9 @@ class _LazyA2A:
                 api_keys=self.authenticator is not None and bool(self.authenticator.api_keys),
             ),
             self.authenticator,
+            # Replicas reach each other's A2A tasks (cancel, resubscribe) through Redis.
+            redis=cluster.redis if cluster is not None else None,
+            prefix=cluster.key("a2a") if cluster is not None else "llmspell:a2a",
         )
         if self.grpc:
             try:

@@ -13,13 +13,15 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime import LLMSpellError, Runtime
 
 from .knowledge import LazyKnowledge, rag_knowledge
+from .mode import EVERYTHING, Mode, Part
+
+__all__ = ["EVERYTHING", "Assembly", "Mode", "Part", "assemble"]
 
 if TYPE_CHECKING:
     from llmspell.adapters.hooks import Builtins
@@ -27,76 +29,19 @@ if TYPE_CHECKING:
     from llmspell.adapters.scripts.engine import Limits
     from llmspell.adapters.scripts.loader import LoadedScript
     from llmspell.adapters.state import SqliteStateStore
+    from llmspell.adapters.state.postgres import PostgresStateStore
     from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
     from llmspell.protocols.mcp.spec import ServerSpec
     from llmspell.runtime.knowledge import Knowledge
     from llmspell.runtime.sandbox import Sandbox
 
+    from .cluster import Cluster
     from .config import GatewayConfig
 
 Writer = Callable[[str], None]
 RELOAD_POLL = 0.5
 """Seconds between looks at the scripts' modification times (`--reload`)."""
-
-
-Part = Literal[
-    "builtins", "upstreams", "remote_agents", "scripts", "agents", "workflows", "hardening"
-]
-"""What a mode may start: the built-in tools (unless the config says `builtins = false`); the
-config's MCP servers (`upstreams`), `[a2a_agents]`, `scripts`, `agents` and `[workflows]`;
-and `hardening`: `[policy]`, `[limits]` and `[tracing]` put into the pipeline."""
-EVERYTHING: frozenset[Part] = frozenset(get_args(Part))
-
-
-@dataclass(frozen=True, slots=True)
-class Mode:
-    """What an entry point starts besides the runtime; the defaults are the gateway's. The
-    federation and the A2A client are always plugged in (lazily), so a script's `MCP.connect`
-    and `A2A.send` work in every mode."""
-
-    start: frozenset[Part] = EVERYTHING
-    only: str | None = None
-    """Connect only the server a `server.tool` name needs."""
-    wait: Literal["config", "first_attempt"] = "config"
-    """How long start waits for upstreams: the config's `startup_wait`, or each server's first
-    connection attempt (a command's answer should not race the connection)."""
-    reload: bool = False
-    """Reload a script when its file changes."""
-    stdout: bool = False
-    """Scripts print to stdout (`llmspell run`); otherwise to stderr, which is where the
-    assembly's own notes go, since stdout may be the MCP stdio channel."""
-    roots: tuple[str, ...] = ()
-    """Directories file tools and agent images may use, instead of the config's `roots`."""
-    state: str | None = None
-    """The SQLite state file when no config is read (`run --state FILE`); else memory."""
-
-    @classmethod
-    def serve(cls, *, reload: bool = False) -> Mode:
-        """`llmspell gateway` and `mcp stdio`: everything the config names."""
-        return cls(reload=reload)
-
-    @classmethod
-    def catalog(cls, only: str | None = None) -> Mode:
-        """`tool`, `mcp list|status`: the built-ins, the config's MCP servers and its agents."""
-        return cls(frozenset({"builtins", "upstreams", "agents"}), only=only, wait="first_attempt")
-
-    @classmethod
-    def workflows(cls) -> Mode:
-        """`workflow list|run`: whatever a workflow's steps may call (built-ins, upstreams,
-        remote agents, scripts' tools and workflows, agents) and the config's workflows."""
-        start: frozenset[Part] = frozenset(
-            {"builtins", "upstreams", "remote_agents", "scripts", "agents", "workflows"}
-        )
-        return cls(start, wait="first_attempt")
-
-    @classmethod
-    def local(
-        cls, *, builtins: bool = True, roots: tuple[str, ...] = (), state: str | None = None
-    ) -> Mode:
-        """`run`, `agent run`, `a2a`: nothing connected at start (no config is read)."""
-        start: frozenset[Part] = frozenset({"builtins"} if builtins else ())
-        return cls(start, stdout=True, roots=roots, state=state)
 
 
 class Assembly:
@@ -127,21 +72,23 @@ class Assembly:
         self._cwd = Path.cwd()
         self.knowledge = self.runtime.knowledge = LazyKnowledge(self._knowledge)
         """The RAG collections (`[knowledge]`), built on first use."""
+        self.cluster: Cluster | None = None
+        """The replicas' shared Redis (`[cluster] redis`), when the gateway is one of several."""
 
-    def _state_store(self) -> SqliteStateStore | None:
-        """SQLite at the mode's file (`run --state FILE`), else at the config's `[state] path`
-        (None: `backend = "memory"`); None gives the runtime a memory store."""
+    def _state_store(self) -> SqliteStateStore | PostgresStateStore | None:
+        """SQLite at the mode's file (`run --state FILE`), else the config's `[state]`: its
+        SQLite file or PostgreSQL URL (None: `backend = "memory"`, a memory store)."""
         if self.mode.state is not None:
-            path: Path | None = Path(self.mode.state)
+            target: Path | str | None = Path(self.mode.state)
         elif self._config is not None:
-            path = self._config.state_database()
+            target = self._config.state_target()
         else:
-            path = None
-        if path is None:
+            target = None
+        if target is None:
             return None
-        from llmspell.adapters.state import SqliteStateStore
+        from llmspell.adapters.state import store_at
 
-        return SqliteStateStore(path)
+        return store_at(target)
 
     @property
     def config(self) -> GatewayConfig:
@@ -194,6 +141,14 @@ class Assembly:
         if self._store is not None and ("scripts" in mode.start or local):
             await self._store.open()  # a bad file stops the start; `tool list` makes none
         if config is not None and "hardening" in mode.start:
+            if config.cluster.redis is not None:
+                from .cluster import Cluster
+
+                shared = config.cluster
+                self.cluster = Cluster(
+                    shared.url() or "", prefix=shared.prefix, replica=shared.replica
+                )
+                await self.cluster.start()
             self._harden(config)
         if "builtins" in mode.start and (config is None or config.builtins):
             from llmspell.adapters.tools import register_builtins
@@ -205,6 +160,7 @@ class Assembly:
                 state=self.runtime.state,
                 knowledge=self.knowledge,
                 pipeline=self.runtime.pipeline,
+                names=mode.tools,
             )
         from llmspell.adapters.tools.knowledge.resource import knowledge_resource
 
@@ -237,7 +193,12 @@ class Assembly:
 
         pipeline, limits = self.runtime.pipeline, config.limits
         pipeline.policy = RulePolicy.of(config.policy)
-        pipeline.limiter = RateLimiter(limits.rate) if limits.rate else None
+        if limits.rate and self.cluster is not None:
+            from .limits import RedisRateLimiter
+
+            pipeline.limiter = RedisRateLimiter(limits.rate, self.cluster)
+        else:
+            pipeline.limiter = RateLimiter(limits.rate) if limits.rate else None
         pipeline.default_timeout = limits.call_timeout or None
         pipeline.max_result_bytes = limits.max_result_bytes or None
         if config.tracing.enabled:
@@ -366,6 +327,20 @@ class Assembly:
                 return
         self.write(f"llmspell: reloaded {path}\n")
 
+    async def reconfigure(self, config: GatewayConfig) -> None:
+        """SIGHUP (`llmspell serve`): a new config's tools, scripts, agents and workflows in
+        one catalog batch, so MCP sessions stay and hear one `list_changed` (what changes:
+        `lifecycle.swap`). A bad `${ENV}` in the scripts' args fails before anything does."""
+        from .lifecycle import swap
+
+        old, self._script_args = self.config, config.script_entries()
+        self._config = config
+        with self.runtime.catalog.batch():
+            await swap(self, old, config)
+        if self._watch is not None:  # `--reload` watches the new list of scripts
+            self._watch.cancel()
+            self._watch = asyncio.create_task(self._watch_scripts())
+
     async def _watch_scripts(self) -> None:
         paths = list(self.scripts)
         seen = await asyncio.to_thread(_mtimes, paths)
@@ -449,6 +424,8 @@ class Assembly:
             await self.remote_agents.aclose()
         await self.knowledge.aclose()  # its embedding cache writes to the state store
         await self.runtime.state.aclose()  # after the scripts and agents that may write
+        if self.cluster is not None:
+            await self.cluster.aclose()
         if self._tracing is not None:
             self._tracing.shutdown()  # flushes the spans still batched
 

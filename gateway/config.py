@@ -23,6 +23,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .hooks_config import BuiltinHooksConfig, DeclaredHookConfig
 from .knowledge_config import KnowledgeConfig
+from .schedule_config import Schedule
+from .stores_config import (
+    POSTGRES_SCHEMES,
+    A2AConfig,
+    ClusterConfig,
+    StateConfig,
+    expanded,
+)
 from .tools_config import ToolsConfig
 
 if TYPE_CHECKING:
@@ -147,28 +155,6 @@ class FederationConfig(_Section):
     """Between server and tool names: `github.create_issue`."""
     startup_wait: float = Field(default=5.0, ge=0)
     """Seconds start-up waits for upstreams; slower ones join the catalog when they are up."""
-
-
-class A2AConfig(_Section):
-    """Agents and workflows served over A2A at `/a2a/<name>` (cards, tasks, streaming)."""
-
-    enabled: bool = True
-    task_store: Literal["sqlite", "memory"] = "sqlite"
-    database: str = ".llmspell/a2a.db"
-    """SQLite file for tasks and push-notification configs, relative to the config file."""
-    grpc: bool | Literal["auto"] = "auto"
-    """The gRPC binding (the `llmspell[grpc]` extra): "auto" serves it when grpcio is there."""
-    grpc_port: int = Field(default=0, ge=0, le=65535)
-    """0 picks a free port; the agent cards say which."""
-
-
-class StateConfig(_Section):
-    """The key-value store scripts (`State`), agents' memory and workflows use."""
-
-    backend: Literal["sqlite", "memory"] = "sqlite"
-    """memory: gone when the process ends."""
-    path: str = ".llmspell/state.db"
-    """The SQLite file, relative to the config file."""
 
 
 class RemoteAgentConfig(_Section):
@@ -312,6 +298,8 @@ class GatewayConfig(_Section):
     logging: LoggingConfig = LoggingConfig()
     tracing: TracingConfig = TracingConfig()
     federation: FederationConfig = FederationConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    """`[cluster]`: what replicas share through Redis."""
     a2a: A2AConfig = A2AConfig()
     state: StateConfig = StateConfig()
     knowledge: KnowledgeConfig = KnowledgeConfig()  # [knowledge]: the RAG collections
@@ -322,6 +310,8 @@ class GatewayConfig(_Section):
     a2a_agents: dict[str, RemoteAgentConfig] = {}
     workflows: dict[str, WorkflowConfig] = {}
     """Declared workflows, served like any other: as MCP tools, A2A agents, script calls."""
+    schedule: Schedule = []
+    """`[[schedule]]`: jobs `llmspell serve` runs on a clock (gateway/schedule_config.py)."""
     mcpServers: dict[str, dict[str, Any]] = {}  # the key IDE configs use
     """Remote MCP servers, in the `mcpServers` format of Claude Desktop, Cursor and VS Code."""
     mcp_servers_file: str | list[str] | None = None
@@ -406,12 +396,23 @@ class GatewayConfig(_Section):
             entries[self._resolve(script.path)] = list(args)
         return entries
 
-    def a2a_database(self) -> Path | None:
-        return self._resolve(self.a2a.database) if self.a2a.task_store == "sqlite" else None
+    def a2a_database(self) -> Path | str | None:
+        """Where A2A tasks are kept: the SQLite file, the PostgreSQL URL, or None (memory)."""
+        store = self.a2a.task_store
+        if store.startswith(POSTGRES_SCHEMES):
+            return expanded(store, "[a2a] task_store")
+        return self._resolve(self.a2a.database) if store == "sqlite" else None
 
     def state_database(self) -> Path | None:
-        """The state store's SQLite file; None for the memory backend."""
+        """The state store's SQLite file; None for the memory and PostgreSQL backends."""
         return self._resolve(self.state.path) if self.state.backend == "sqlite" else None
+
+    def state_target(self) -> Path | str | None:
+        """Where the state store is: the SQLite file, the PostgreSQL URL, or None (memory)."""
+        backend = self.state.backend
+        if backend.startswith(POSTGRES_SCHEMES):
+            return expanded(backend, "[state] backend")
+        return self.state_database()
 
     def root_paths(self) -> list[Path]:
         return [self._resolve(r) for r in self.roots] or [self.base_dir]

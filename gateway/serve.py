@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .assembly import Assembly, Mode, assemble
@@ -17,6 +19,12 @@ class ServeOptions:
     quiet: bool = False
     insecure: bool = False
     """Allow a non-loopback bind without authentication."""
+    service: bool = False
+    """`llmspell serve`: the scheduler, SIGTERM drain, SIGHUP reload (gateway/lifecycle.py)."""
+    grace: float = 3.0
+    """Seconds in-flight requests may take to finish once the server is told to stop."""
+    reread: Callable[[], GatewayConfig] | None = None
+    """Reads the config again (SIGHUP under `service`)."""
 
 
 async def serve(config: GatewayConfig, options: ServeOptions) -> None:
@@ -103,6 +111,11 @@ async def _serve_http(
         except Exception:
             sock.close()
             raise
+    service = None
+    if options.service:
+        from .lifecycle import Service
+
+        service = Service(gateway, options.grace, options.reread)
     app = build_app(
         gateway,
         mcp,
@@ -114,23 +127,31 @@ async def _serve_http(
         ),
         base_url,
         authenticator,
+        scheduler=service.scheduler if service is not None else None,
     )
-    server = uvicorn.Server(
+    server = (uvicorn.Server if service is None else service.Server)(
         uvicorn.Config(
-            app,
+            app if service is None else service.wrap(app),
             log_level="warning",
             log_config=None,  # logs.configure set the handlers; uvicorn's would reset them
             access_log=False,
             lifespan="on",
-            timeout_graceful_shutdown=3,
+            timeout_graceful_shutdown=math.ceil(options.grace),
         )
     )
     if not options.quiet:
         _summary(gateway, f"{base_url}{http.path}", started)
+        if service is not None:
+            service.summary()
+    if gateway.cluster is not None:
+        await gateway.cluster.announce(f"{base_url}{http.path}")
     await gateway.announce("gateway_start", f"{base_url}{http.path}")
     _settle()
     try:
-        await server.serve(sockets=[sock])
+        if service is None:
+            await server.serve(sockets=[sock])
+        else:
+            await service.run(server, [sock])
     finally:
         sock.close()
 
@@ -157,7 +178,10 @@ def _summary(gateway: Assembly, where: str, started: float) -> None:
         )
         database = gateway.config.a2a_database()
         if database is not None:
-            console.print(f"  A2A tasks are kept in [cyan]{database}[/cyan]", soft_wrap=True)
+            from llmspell.adapters.state.postgres import shown as without_password
+
+            where_kept = without_password(database) if isinstance(database, str) else database
+            console.print(f"  A2A tasks are kept in [cyan]{where_kept}[/cyan]", soft_wrap=True)
     table = Table(show_header=False, box=None, padding=(0, 1))
     for key in ("tools", "agents", "workflows", "prompts", "resources", "scripts", "upstreams"):
         names = info[key]

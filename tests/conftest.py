@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tools.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,3 +40,12 @@ def cli_env() -> dict[str, str]:
 @pytest.fixture
 def llmspell_cmd() -> list[str]:
     return [sys.executable, "-m", "llmspell"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throw-away PostgreSQL server for the session's store suites (tests/tools/postgres.py)."""
+    from tools.postgres import running_postgres
+
+    with running_postgres() as server:
+        yield server

@@ -43,7 +43,14 @@ from . import memory
 from .memory import Memory
 from .provider import Provider
 from .registry import create_provider
-from .spec import KnowledgeUse, ModelSpec, parse_knowledge, parse_model, with_passages
+from .spec import (
+    KnowledgeUse,
+    ModelSpec,
+    effective_model,
+    parse_knowledge,
+    parse_model,
+    with_passages,
+)
 from .types import (
     ChatRequest,
     Completion,
@@ -237,7 +244,27 @@ class Agent:
         parent: Invocation | None = None,
     ) -> AgentReply:
         """Run the loop. Tool calls are children of `parent`, the agent's own call (its caller,
-        deadline and cancellation); without one, of the call in progress, else local calls."""
+        deadline and cancellation); without one, of the call in progress, else local calls.
+        A model override in this context (`spec.overriding_model`) replaces the agent's model
+        for this call only, on a provider made for the call and closed after it."""
+        model = effective_model(self.spec.model)
+        if model == self.spec.model:
+            return await self._run(text, images, on_chunk, parent, model, self.provider)
+        provider = create_provider(model)
+        try:
+            return await self._run(text, images, on_chunk, parent, model, provider)
+        finally:
+            await provider.aclose()
+
+    async def _run(
+        self,
+        text: str,
+        images: Sequence[Any],
+        on_chunk: ChunkSink | None,
+        parent: Invocation | None,
+        model: ModelSpec,
+        provider: Provider,
+    ) -> AgentReply:
         spec = self.spec
         passages = await self._retrieve(text)
         system = with_passages(spec.system_prompt, passages)
@@ -253,7 +280,7 @@ class Agent:
             reply.passages = [p.to_plain() for p in passages]
         for step in range(1, spec.max_steps + 1):
             request = ChatRequest(messages, tools=tools)
-            completion = await self._turn(request, on_chunk)
+            completion = await self._turn(request, on_chunk, model, provider)
             reply.usage.add(completion.usage)
             reply.steps = step
             if not completion.tool_calls:
@@ -271,7 +298,7 @@ class Agent:
                 messages.append(Message("tool", record["result"], tool_call_id=call.id))
         raise LLMSpellError(
             ErrorCode.COMPONENT_FAILED,
-            f"agent {spec.name!r} ({spec.model.label}) gave no final answer "
+            f"agent {spec.name!r} ({model.label}) gave no final answer "
             f"within {spec.max_steps} steps",
             data={"tool_calls": reply.tool_calls},
         )
@@ -311,9 +338,15 @@ class Agent:
         record["result"] = result.text or json.dumps(result.data, ensure_ascii=False)
         return record
 
-    async def _turn(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
+    async def _turn(
+        self,
+        request: ChatRequest,
+        on_chunk: ChunkSink | None,
+        model: ModelSpec,
+        provider: Provider,
+    ) -> Completion:
         """One model turn, between the `before_llm` and `after_llm` hook points."""
-        hooks, said = self.pipeline.hooks, {"agent": self.spec.name, "model": self.spec.model.label}
+        hooks, said = self.pipeline.hooks, {"agent": self.spec.name, "model": model.label}
         if hooks.wants("before_llm"):
             plain = [memory.to_plain(m) for m in request.messages]
             tools = [t.name for t in request.tools]
@@ -328,7 +361,7 @@ class Agent:
             if fired.context["messages"] is not plain:
                 messages = [memory.from_plain(m) for m in fired.context["messages"]]
                 request = dataclasses.replace(request, messages=messages)
-        completion = await self._ask(request, on_chunk)
+        completion = await self._ask(request, on_chunk, model, provider)
         if hooks.wants("after_llm"):
             response = {
                 "text": completion.text,
@@ -345,17 +378,23 @@ class Agent:
                 completion.text = changed["text"]
         return completion
 
-    async def _ask(self, request: ChatRequest, on_chunk: ChunkSink | None) -> Completion:
+    async def _ask(
+        self,
+        request: ChatRequest,
+        on_chunk: ChunkSink | None,
+        model: ModelSpec,
+        provider: Provider,
+    ) -> Completion:
         """The model call itself; streamed text goes to `on_chunk` as it arrives."""
         if on_chunk is None:
-            return await self.provider.complete(request)
-        async for event in self.provider.stream(request):
+            return await provider.complete(request)
+        async for event in provider.stream(request):
             if isinstance(event, Done):
                 return event.completion
             if event.text:  # a role-only or empty delta carries nothing to show
                 await on_chunk(event.text)
         raise LLMSpellError(
-            ErrorCode.PROVIDER_ERROR, f"{self.spec.model.label}: the stream ended without a reply"
+            ErrorCode.PROVIDER_ERROR, f"{model.label}: the stream ended without a reply"
         )
 
     async def clear_memory(self) -> None:

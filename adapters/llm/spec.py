@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -106,6 +108,36 @@ def parse_model(value: Any) -> ModelSpec:
     if provider_name not in PROVIDERS:
         raise _bad(f"unknown provider {provider_name!r} in {provider_name}/{model_name}")
     return ModelSpec(**fields)
+
+
+model_override: ContextVar[ModelSpec | None] = ContextVar("llmspell_model_override", default=None)
+"""The model every LLM agent run in this context uses instead of its own (a control API call's
+`model`): a context variable, so it reaches each agent step of a workflow, parallel branches
+included, and no call running beside it."""
+
+
+@contextmanager
+def overriding_model(model: ModelSpec | None) -> Iterator[None]:
+    """Run the block with every LLM agent on `model` (None: each on its own)."""
+    token = model_override.set(model)
+    try:
+        yield
+    finally:
+        model_override.reset(token)
+
+
+def effective_model(configured: ModelSpec) -> ModelSpec:
+    """The model an agent configured with `configured` runs on here: the override, keeping the
+    agent's temperature and max_tokens where the override leaves them unset."""
+    override = model_override.get()
+    if override is None:
+        return configured
+    temperature, max_tokens = override.temperature, override.max_tokens
+    return replace(
+        override,
+        temperature=configured.temperature if temperature is None else temperature,
+        max_tokens=configured.max_tokens if max_tokens is None else max_tokens,
+    )
 
 
 @dataclass(frozen=True, slots=True)

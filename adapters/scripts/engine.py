@@ -124,6 +124,22 @@ class ScriptEngine(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Interactive(Protocol):
+    """What `llmspell repl` needs besides running entries; the built-in engines have it."""
+
+    def syntax_error(self, source: str) -> str | None:
+        """The parser's complaint about `source` as a script body (None: it compiles), without
+        running it; a complaint about the end of the input means it is incomplete."""
+
+    def incomplete(self, source: str) -> bool:
+        """Whether `source` is the start of something longer (an open block, an unterminated
+        long string or template), as the engine's parser sees it."""
+
+    def interrupt(self) -> None:
+        """Stop the entry in progress at its next check (Ctrl-C)."""
+
+
 EngineFactory = Callable[[ApiSpec, Limits], ScriptEngine]
 
 
@@ -155,9 +171,16 @@ class Deadline:
     def expired(self) -> bool:
         return self.at is not None and time.monotonic() >= self.at
 
+    def expire(self) -> None:
+        """End the entry in progress at its next check (an interactive user's Ctrl-C)."""
+        if self._depth:
+            self.at = 0.0
+
     def error(self, file: str | None = None, line: int | None = None) -> ScriptError:
+        # No limit: only `expire` (Ctrl-C) ends an entry early.
+        limit = self._limit
         return ScriptError(
-            f"script timed out after {self._limit:g} s",
+            "script was interrupted" if limit is None else f"script timed out after {limit:g} s",
             file=file,
             line=line,
             code=ErrorCode.TIMEOUT,

@@ -135,6 +135,14 @@ def script_error(filename: str, text: str, stack: str = "") -> ScriptError:
     return ScriptError(first, file=filename, line=line, traceback=stack or None)
 
 
+_ERROR_LINE = re.compile(r"(?:<input>|undefined|<anonymous>):(\d+)")
+
+
+def _open_template(source: str) -> bool:
+    """Whether `source` ends inside a template literal (a rough count of unescaped backticks)."""
+    return len(re.findall(r"(?<!\\)`", source)) % 2 == 1
+
+
 class JSEngine:
     name = "javascript"
     extensions: tuple[str, ...] = ()
@@ -325,6 +333,34 @@ class JSEngine:
                 self._waiters.pop(token, None)
                 raise
             return await self._wait(waiter)
+
+    def syntax_error(self, source: str) -> str | None:
+        """Compiled as an async function's body (as `run` runs it), never called."""
+        build = "new (Object.getPrototypeOf(async function () {}).constructor)"
+        try:
+            self._vm.eval(f"{build}({json.dumps(source)});\nundefined", 5.0)
+        except VMError as exc:
+            return exc.text
+        return None
+
+    def incomplete(self, source: str) -> bool:
+        """The parser stopped at the end of the body (the constructor's closing line, two lines
+        past the body's last), or inside a template or comment still open there."""
+        error = self.syntax_error(source)
+        if error is None or "SyntaxError" not in error:
+            return False
+        if "end of comment" in error or ("end of string" in error and _open_template(source)):
+            return True
+        at = _ERROR_LINE.search(error)
+        if at is None or int(at.group(1)) <= source.count("\n") + 3:
+            return "end of input" in error
+        # A stray `}` closes the wrapper early and fails at its end too; it is no beginning.
+        return self.syntax_error("{\n" + source) is not None
+
+    def interrupt(self) -> None:
+        """Async waits end through the entry's cancel token; this stops the JS that runs next
+        (a busy loop that never returns to the host is stopped only by the time limit)."""
+        self.deadline.expire()
 
     async def call(self, fn: Any, *args: Any) -> Any:
         if not isinstance(fn, JSFunction) or fn.engine is not self:

@@ -172,6 +172,19 @@ class LuaEngine:
                 raise self._error(err, None)
             return await self._drive(fn, ())
 
+    def syntax_error(self, source: str) -> str | None:
+        compiled = self._compile(source.encode(), b"=stdin")
+        fn, err = compiled if isinstance(compiled, tuple) else (compiled, None)
+        return None if fn is not None else _text(err)
+
+    def incomplete(self, source: str) -> bool:
+        """Lua's own test, as its REPL does: the error is at `<eof>`."""
+        error = self.syntax_error(source)
+        return error is not None and error.endswith("<eof>")
+
+    def interrupt(self) -> None:
+        self.deadline.expire()  # the count hook sees it within HOOK_EVERY instructions
+
     async def call(self, fn: Any, *args: Any) -> Any:
         target = fn.fn if isinstance(fn, LuaFunction) else fn
         with self.deadline:

@@ -8,12 +8,12 @@ whose optional extra is missing still lists and says which extra to install when
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from llmspell.runtime import Catalog, Component
+from llmspell.runtime import Catalog, Component, ErrorCode, LLMSpellError
 from llmspell.runtime.knowledge import Knowledge
 from llmspell.runtime.pipeline import Pipeline
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
@@ -69,16 +69,36 @@ def register_builtins(
     state: StateStore | None = None,
     knowledge: Knowledge | None = None,
     pipeline: Pipeline | None = None,
+    names: Collection[str] | None = None,
 ) -> None:
-    for component in builtin_tools(
+    """`names`: only those tools (library mode's `tools=[...]`); None registers them all."""
+    tools = builtin_tools(
         sandbox,
         roots=roots,
         settings=settings,
         state=state,
         knowledge=knowledge,
         pipeline=pipeline,
-    ):
+    )
+    for component in tools if names is None else select(tools, names):
         catalog.register(component)
+
+
+def select(tools: list[Component], names: Collection[str]) -> list[Component]:
+    """The tools named; a name that is no built-in is an error naming the near ones."""
+    known = {c.name: c for c in tools}
+    for name in names:
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise LLMSpellError(
+                ErrorCode.UNKNOWN_COMPONENT,
+                f"unknown built-in tool {name!r}{hint}",
+                data={"name": name, "suggestions": close},
+            )
+    return [known[name] for name in dict.fromkeys(names)]
 
 
 __all__ = [

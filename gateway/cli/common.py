@@ -7,6 +7,8 @@ import sys
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
+    from llmspell.adapters.scripts.engine import Limits
+
     from ..config import GatewayConfig
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -26,6 +28,25 @@ def catalog_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="an mcpServers JSON file (Claude Desktop, Cursor, VS Code); repeatable",
     )
+
+
+def engine_options(parser: argparse.ArgumentParser) -> None:
+    """`--memory` and `--allow-root`: what `run` and `repl` give a script engine."""
+    parser.add_argument("--memory", type=int, default=256, help="memory cap in MB (default 256)")
+    parser.add_argument(
+        "--allow-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="directory file-operations may use (default: the working directory); repeatable",
+    )
+
+
+def engine_limits(ns: argparse.Namespace) -> Limits:
+    """`--timeout` (0 or less: none) and `--memory` as the engine's limits."""
+    from llmspell.adapters.scripts.engine import Limits
+
+    return Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
 
 
 def load_config(ns: argparse.Namespace) -> GatewayConfig:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .common import Commands, catalog_options, error, load_config
+
+if TYPE_CHECKING:
+    from ..config import GatewayConfig
 
 
 def add(commands: Commands) -> None:
@@ -16,22 +19,27 @@ def add(commands: Commands) -> None:
         "gateway",
         help="serve the catalog over MCP (Streamable HTTP, or stdio with --stdio) and A2A",
     )
-    _serve_options(gateway)
-    gateway.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    gateway.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks one)")
+    http_options(gateway)
     gateway.add_argument("--stdio", action="store_true", help="serve MCP over stdin/stdout instead")
-    gateway.add_argument(
+    gateway.set_defaults(handler=serve)
+
+
+def http_options(parser: argparse.ArgumentParser) -> None:
+    """The options of serving over HTTP, shared by `gateway` and `serve`."""
+    _serve_options(parser)
+    parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8765; 0 picks one)")
+    parser.add_argument(
         "--stateless",
         action="store_true",
         help="JSON responses and no sessions, for replicas behind a load balancer",
     )
-    gateway.add_argument(
+    parser.add_argument(
         "--insecure",
         action="store_true",
         help="allow listening beyond loopback without [auth] (anyone who reaches it may call)",
     )
-    gateway.add_argument("--log-format", choices=["text", "json"], help="log lines as text or JSON")
-    gateway.set_defaults(handler=serve)
+    parser.add_argument("--log-format", choices=["text", "json"], help="log lines as text or JSON")
 
 
 def add_stdio(actions: Commands) -> None:
@@ -57,18 +65,10 @@ def serve(ns: argparse.Namespace) -> int:
     from ..serve import serve as serve_config
 
     try:
-        config = load_config(ns)
+        config = configured(ns)
     except ConfigError as exc:
         return error(str(exc))
-    given = vars(ns)  # `mcp stdio` has none of the HTTP options
-    if given.get("host"):
-        config.http.host = given["host"]
-    if given.get("port") is not None:
-        config.http.port = given["port"]
-    if given.get("stateless"):
-        config.http.stateless = True
-    if given.get("log_format"):
-        config.logging.format = given["log_format"]
+    given = vars(ns)
     options = ServeOptions(
         stdio=ns.stdio, reload=ns.reload, quiet=ns.quiet, insecure=given.get("insecure", False)
     )
@@ -79,6 +79,21 @@ def serve(ns: argparse.Namespace) -> int:
     except (OSError, ConfigError) as exc:
         return error(str(exc))
     return 0
+
+
+def configured(ns: argparse.Namespace) -> GatewayConfig:
+    """The config with the command line's HTTP and logging options over it; ConfigError."""
+    config = load_config(ns)
+    given = vars(ns)  # `mcp stdio` has none of the HTTP options
+    if given.get("host"):
+        config.http.host = given["host"]
+    if given.get("port") is not None:
+        config.http.port = given["port"]
+    if given.get("stateless"):
+        config.http.stateless = True
+    if given.get("log_format"):
+        config.logging.format = given["log_format"]
+    return config
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from .common import Commands, error
+from .common import Commands, engine_limits, engine_options, error
 
 
 def add(commands: Commands) -> None:
@@ -25,14 +25,7 @@ def add(commands: Commands) -> None:
         default=30.0,
         help="seconds before the script is stopped (default 30)",
     )
-    run.add_argument("--memory", type=int, default=256, help="memory cap in MB (default 256)")
-    run.add_argument(
-        "--allow-root",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="directory file-operations may use (default: the working directory); repeatable",
-    )
+    engine_options(run)
     run.add_argument(
         "--state",
         metavar="FILE",
@@ -49,12 +42,11 @@ def add(commands: Commands) -> None:
 
 
 def handle(ns: argparse.Namespace) -> int:
-    from llmspell.adapters.scripts.engine import Limits
     from llmspell.runtime import LLMSpellError
 
     from ..assembly import Mode, assemble
 
-    limits = Limits(timeout=ns.timeout if ns.timeout > 0 else None, memory=ns.memory * 1024 * 1024)
+    limits = engine_limits(ns)
 
     async def go() -> None:
         config = None

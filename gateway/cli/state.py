@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .common import Commands, error, show_help
 
 if TYPE_CHECKING:
-    from llmspell.adapters.state.sqlite import SqliteStateStore
+    from llmspell.runtime.state import StateStore
 
 T = TypeVar("T")
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -84,8 +84,9 @@ def add(commands: Commands) -> None:
 # -- which store --------------------------------------------------------------------------------
 
 
-def store_path(ns: argparse.Namespace) -> Path:
-    """`--file`, else the config's `[state] path` (`--config`, ./llmspell.toml, the default)."""
+def store_path(ns: argparse.Namespace) -> Path | str:
+    """`--file`, else the config's `[state]`: its SQLite file or PostgreSQL URL (`--config`,
+    ./llmspell.toml, the default)."""
     if ns.file:
         if ns.config:
             raise _Refused("give --file or --config, not both")
@@ -94,26 +95,33 @@ def store_path(ns: argparse.Namespace) -> Path:
 
     try:
         config = load(ns.config)
+        target = config.state_target()
     except ConfigError as exc:
         raise _Refused(str(exc)) from None
-    path = config.state_database()
-    if path is None:
+    if target is None:
         where = ns.config or "the config"
         raise _Refused(f'{where}: [state] backend is "memory": there is no state file')
-    return path
+    return target
 
 
-def _existing(path: Path) -> Path:
-    if not path.is_file():
-        raise _Refused(f"no state store at {path}")
-    return path
+def _existing(target: Path | str) -> Path | str:
+    if isinstance(target, Path) and not target.is_file():
+        raise _Refused(f"no state store at {target}")
+    return target
 
 
-def _with_store(path: Path, body: Callable[[SqliteStateStore], Awaitable[T]]) -> T:
-    from llmspell.adapters.state.sqlite import SqliteStateStore
+def _file(target: Path | str, what: str) -> Path:
+    """Backup and restore copy a SQLite file; a PostgreSQL store has its own tools."""
+    if isinstance(target, str):
+        raise _Refused(f"{what} copies a SQLite file; back up a PostgreSQL store with pg_dump")
+    return target
+
+
+def _with_store(target: Path | str, body: Callable[[Any], Awaitable[T]]) -> T:
+    from llmspell.adapters.state import store_at
 
     async def go() -> T:
-        store = SqliteStateStore(path)
+        store = store_at(target)
         try:
             await store.open()
             return await body(store)
@@ -174,7 +182,7 @@ def _print_json(data: Any, end: str = "") -> None:
 
 @_handled
 def _backup(ns: argparse.Namespace) -> None:
-    path = _existing(store_path(ns))
+    path = _file(_existing(store_path(ns)), "backup")
     _with_store(path, lambda store: store.backup(ns.target))
     print(f"backed up {path} to {ns.target}", file=sys.stderr)
 
@@ -187,7 +195,7 @@ def _restore(ns: argparse.Namespace) -> None:
     with source.open("rb") as f:
         if f.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise _Refused(f"{source} is not a state database")
-    path = store_path(ns)
+    path = _file(store_path(ns), "restore")
     _with_store(path, lambda store: store.restore(source))
     print(f"restored {path} from {source}", file=sys.stderr)
 
@@ -255,7 +263,7 @@ def _import(ns: argparse.Namespace) -> None:
 def _get(ns: argparse.Namespace) -> None:
     path = _existing(store_path(ns))
 
-    async def read(store: SqliteStateStore) -> tuple[bool, Any]:
+    async def read(store: StateStore) -> tuple[bool, Any]:
         value = await store.get(ns.scope, ns.key)
         found = value is not None or ns.key in await store.keys(ns.scope, ns.key)
         return found, value

@@ -12,6 +12,7 @@ SUITES = {
     "state": "llmspell.bench.state",
     "tools": "llmspell.bench.tools",
     "rag": "llmspell.bench.rag",
+    "replicas": "llmspell.bench.replicas",
 }
 
 

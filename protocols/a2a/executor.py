@@ -34,16 +34,27 @@ from llmspell.runtime.hooks import HookRegistry, fire
 
 from . import identity, translate
 
+ELSEWHERE = "cancelled through another replica"
+"""The reason of a cancel that reached the call through the cancel channel, not the SDK."""
+
 
 class ComponentExecutor(AgentExecutor):
     """Runs one component, or (`name=None`, the gateway's own endpoint) the skill a message
     names in its metadata (`{"skill": "github.create_issue"}`), else `default`."""
 
-    def __init__(self, runtime: Runtime, name: str | None, default: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        name: str | None,
+        default: str | None = None,
+        running: dict[str, Invocation] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.name = name
         self.default = default
-        self._running: dict[str, Invocation] = {}
+        self._running: dict[str, Invocation] = {} if running is None else running
+        """Task id -> the call running it; the server shares one map across its endpoints, so
+        a cancel from another replica finds the call (`stop`)."""
 
     def _target(self, context: RequestContext) -> str:
         if self.name is not None:
@@ -94,6 +105,7 @@ class ComponentExecutor(AgentExecutor):
             result = await self.runtime.pipeline.invoke(inv)
         except LLMSpellError as exc:
             if inv.cancel.cancelled or events.ended:
+                await _stopped(inv, events)
                 return
             if exc.code == ErrorCode.DENIED and not self.runtime.pipeline.allows(caller, component):
                 # The gate refused this call itself (not a call it made): A2A's `rejected`.
@@ -104,6 +116,7 @@ class ComponentExecutor(AgentExecutor):
         finally:
             self._running.pop(context.task_id, None)
         if inv.cancel.cancelled or events.ended:  # canceled, or it ended the task itself
+            await _stopped(inv, events)
             return
         if result.is_error:
             await events.end("failed", result.parts)
@@ -117,6 +130,21 @@ class ComponentExecutor(AgentExecutor):
             inv.cancel.cancel("cancelled by the A2A client")
         assert context.task_id is not None
         await TaskUpdater(event_queue, context.task_id, _context_id(context)).cancel()
+
+
+def stop(running: dict[str, Invocation], task_id: str) -> bool:
+    """Cancel the call running `task_id` here, for a cancel received elsewhere; the executor
+    then ends the task `canceled` itself (the SDK's cancel, which would, ran elsewhere)."""
+    inv = running.get(task_id)
+    if inv is None:
+        return False
+    inv.cancel.cancel(ELSEWHERE)
+    return True
+
+
+async def _stopped(inv: Invocation, events: _TaskEvents) -> None:
+    if inv.cancel.reason == ELSEWHERE and not events.ended:
+        await events.end("canceled", [TextPart(ELSEWHERE)])
 
 
 _STATES = {

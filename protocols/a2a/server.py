@@ -40,14 +40,14 @@ from a2a.types import (
     StringList,
 )
 from a2a.utils.constants import AGENT_CARD_WELL_KNOWN_PATH, PROTOCOL_VERSION_CURRENT
-from llmspell.runtime import Component, Runtime, Skill
+from llmspell.runtime import Component, Invocation, Runtime, Skill
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import asgi
 from . import http
-from .executor import ComponentExecutor
+from .executor import ComponentExecutor, stop
 from .identity import ANONYMOUS, IdentityContextBuilder, viewer
 
 CARD_MAX_AGE = 60
@@ -60,8 +60,8 @@ OUTPUT_MODES = ["text/plain", "application/json", "image/png", "application/octe
 class A2AOptions:
     base_url: str
     """Where the gateway is reached, e.g. http://127.0.0.1:8765; cards carry absolute URLs."""
-    database: Path | None = None
-    """SQLite file for tasks and push configs; None keeps them in memory."""
+    database: Path | str | None = None
+    """The SQLite file or PostgreSQL URL of the task and push-config stores; None: memory."""
     version: str = "0"
     name: str = "llmspell"
     description: str = "An llmspell gateway: its agents, workflows and tools as skills."
@@ -205,24 +205,45 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.close()
 
 
+def _engine(database: Path | str) -> Any:
+    """SQLAlchemy's async engine on the SQLite file (WAL), or on PostgreSQL through asyncpg
+    (a `postgresql://` URL, which replicas share)."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    if isinstance(database, str):
+        rest = database.partition("://")[2]
+        return create_async_engine(f"postgresql+asyncpg://{rest}", pool_pre_ping=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{database}")
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
 class A2AServer:
     """Every catalog component is reachable at `/a2a/<name>` (its own card and endpoint, built
     on first use and dropped when the component changes), and the gateway itself at `/a2a`
     with a card listing every component as a skill. Cards always reflect the current catalog."""
 
-    def __init__(self, runtime: Runtime, options: A2AOptions, authenticator: Any = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        options: A2AOptions,
+        authenticator: Any = None,
+        *,
+        redis: Any = None,
+        prefix: str = "llmspell:a2a",
+    ) -> None:
+        """`redis` (the gateway's `Cluster.redis`) makes tasks reach across replicas: cancels
+        and resubscriptions (`replicas.py`), with its keys and channels under `prefix`. It
+        needs a running loop: the cancel listener starts here."""
         self.runtime = runtime
         self.options = options
         self.authenticator = authenticator
         """The gateway's, for gRPC (HTTP requests are checked by its middleware)."""
         self._http = httpx.AsyncClient(timeout=10)
         if options.database is not None:
-            from sqlalchemy import event
-            from sqlalchemy.ext.asyncio import create_async_engine
-
-            options.database.parent.mkdir(parents=True, exist_ok=True)
-            engine = create_async_engine(f"sqlite+aiosqlite:///{options.database}")
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            engine = _engine(options.database)
             self.tasks: TaskStore = DatabaseTaskStore(engine)
             self.push_configs: PushNotificationConfigStore = DatabasePushNotificationConfigStore(
                 engine
@@ -231,6 +252,14 @@ class A2AServer:
             self.tasks = InMemoryTaskStore()
             self.push_configs = InMemoryPushNotificationConfigStore()
         self._endpoints: dict[str, _Endpoint] = {}
+        self._running: dict[str, Invocation] = {}
+        """Every endpoint's running calls, by task id."""
+        self.replicas: Any = None
+        if redis is not None:
+            from .replicas import Replicas
+
+            self.replicas = Replicas(redis, prefix)
+            self.replicas.start(lambda task_id: stop(self._running, task_id))
         self._grpc: Any = None
         self.grpc_target: str | None = None
         """`host:port` of the gRPC binding once it is up; cards list it from then on."""
@@ -296,8 +325,9 @@ class A2AServer:
                 agent_card = card(self.runtime.catalog.get(name), self.options, self.grpc_target)
                 default = None
             builder = IdentityContextBuilder()
-            handler = DefaultRequestHandlerV2(
-                agent_executor=ComponentExecutor(self.runtime, name, default),
+            make = DefaultRequestHandlerV2 if self.replicas is None else self.replicas.handler
+            handler = make(
+                agent_executor=ComponentExecutor(self.runtime, name, default, self._running),
                 task_store=self.tasks,
                 agent_card=agent_card,
                 push_config_store=self.push_configs,
@@ -354,6 +384,8 @@ class A2AServer:
         return endpoint.grpc
 
     async def aclose(self) -> None:
+        if self.replicas is not None:
+            await self.replicas.aclose()
         if self._grpc is not None:
             await self._grpc.stop(1)
         await self._http.aclose()

@@ -9,6 +9,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pydantic_core
+from mcp.server.streamable_http import EventStore
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp_types import jsonrpc_message_adapter
@@ -39,12 +40,14 @@ class HttpOptions:
     """SSE `retry:` hint for clients that poll a closed stream (SEP-1699)."""
     allowed_hosts: tuple[str, ...] = ()
     """Extra Host values to accept; loopback binds accept only loopback names (DNS rebinding)."""
+    events: EventStore | None = None
+    """Where SSE events are kept for resuming; None: a bounded store in memory."""
 
 
 def session_manager(server: McpServer, options: HttpOptions) -> StreamableHTTPSessionManager:
     manager = StreamableHTTPSessionManager(
         app=server.server,
-        event_store=None if options.stateless else MemoryEventStore(),
+        event_store=None if options.stateless else (options.events or MemoryEventStore()),
         json_response=options.stateless,
         stateless=options.stateless,
         security_settings=_security(options),

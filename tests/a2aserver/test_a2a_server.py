@@ -154,11 +154,25 @@ async def test_send_stream_get_and_list_tasks(tmp_path: Path, binding: str) -> N
         await streamer.close()
 
 
-async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["sqlite", "postgres"])
+async def test_tasks_survive_a_sigkill(
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
+) -> None:
     """Killed while one task runs and after another finished: both are listed after a restart,
-    with the state each last had and the artifacts it produced."""
+    with the state each last had and the artifacts it produced; in the SQLite file, or in a
+    PostgreSQL database (`[a2a] task_store = URL`, the password from the environment)."""
     config = write_config(tmp_path, slow_tool=True)
-    with gateway(config=config, cwd=tmp_path) as running:
+    extra: dict[str, str] = {}
+    if store == "postgres":
+        server = request.getfixturevalue("postgres")
+        user, secret = server.user, server.password
+        url = f"postgresql://{user}:${{A2A_PG}}@{server.host}:{server.port}/{server.database}"
+        config.write_text(config.read_text() + f'[a2a]\ntask_store = "{url}"\n')
+        extra = {"A2A_PG": secret}
+        request.addfinalizer(
+            lambda: server.psql("DROP TABLE IF EXISTS tasks, push_notification_configs")
+        )
+    with gateway(config=config, cwd=tmp_path, extra_env=extra) as running:
         client = await client_for(running.url, "JSONRPC")
         done = (await send(client, "remember me"))[-1].task
         slow = await create_client(
@@ -180,8 +194,8 @@ async def test_tasks_survive_a_sigkill(tmp_path: Path) -> None:
         await slow.close()
         running.process.kill()  # SIGKILL mid-task: no shutdown hooks run
         running.process.wait()
-    assert (tmp_path / ".llmspell" / "a2a.db").is_file()
-    with gateway(config=config, cwd=tmp_path) as restarted:
+    assert (tmp_path / ".llmspell" / "a2a.db").is_file() == (store == "sqlite")
+    with gateway(config=config, cwd=tmp_path, extra_env=extra) as restarted:
         client = await client_for(restarted.url, "HTTP+JSON")
         listed = {t.id: t for t in (await client.list_tasks(ListTasksRequest())).tasks}
         got = await client.get_task(GetTaskRequest(id=done.id))

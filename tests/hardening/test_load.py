@@ -14,10 +14,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from mcp import Client
 from mcpserver.conftest import RunningGateway, gateway
 
-from .conftest import assert_serving, base_of, rss_mb, write_config
+from .conftest import assert_serving, base_of, calculator_load, write_config
 
 CLIENTS = 100
 SECONDS = 30.0
@@ -42,35 +41,12 @@ def load_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGa
 
 async def test_hundred_clients_for_thirty_seconds(load_gateway: RunningGateway) -> None:
     url, pid = load_gateway.url, load_gateway.process.pid
-    stop = asyncio.Event()
-    calls = [0] * CLIENTS
-    errors: list[str] = []
-
-    async def client(index: int) -> None:
-        try:
-            async with Client(url, mode="legacy" if index % 2 else "auto") as session:
-                while not stop.is_set():
-                    n = calls[index]
-                    expression = f"{index} * {n} + 1"
-                    result = await session.call_tool("calculator", {"expression": expression})
-                    expected = {"result": index * n + 1, "expression": expression}
-                    if result.is_error or result.structured_content != expected:
-                        errors.append(f"client {index} call {n}: {result}")
-                    calls[index] += 1
-        except Exception as exc:  # every failure counts, whatever it is
-            errors.append(f"client {index}: {exc!r}")
-
-    started = time.monotonic()
-    tasks = [asyncio.create_task(client(i)) for i in range(CLIENTS)]
-    samples: list[tuple[float, int, float]] = []
-    await asyncio.sleep(WARM_UP)
-    while (elapsed := time.monotonic() - started) < SECONDS + 0.5:
-        samples.append((round(elapsed, 1), sum(calls), round(rss_mb(pid), 1)))
-        await asyncio.sleep(min(SAMPLE_EVERY, max(SECONDS - elapsed, 0.5)))
-    stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), 30)
-    total = sum(calls)
-    print(f"\n{CLIENTS} clients, {total} calls in {time.monotonic() - started:.1f} s")
+    load = await calculator_load(
+        url, pid, clients=CLIENTS, seconds=SECONDS, warm_up=WARM_UP,
+        sample_every=SAMPLE_EVERY, legacy=lambda i: i % 2 == 1,
+    )  # fmt: skip
+    errors, calls, samples = load.errors, load.calls, load.samples
+    print(f"\n{CLIENTS} clients, {sum(calls)} calls in {load.seconds:.1f} s")
     print("(seconds, calls so far, gateway RSS MiB):", samples)
 
     assert not errors, errors[:10]

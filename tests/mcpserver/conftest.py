@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from mcp import StdioServerParameters
+from processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = Path(__file__).parent / "profile" / "llmspell.toml"
@@ -59,13 +62,15 @@ def gateway(
     cwd: Path = ROOT,
     timeout: float = 20.0,
     extra_env: dict[str, str] | None = None,
+    command: str = "gateway",
 ) -> Iterator[RunningGateway]:
-    """`llmspell gateway --config CONFIG --port 0 ARGS...`; yields once it announces its URL."""
+    """`llmspell COMMAND --config CONFIG --port 0 ARGS...` (COMMAND `gateway`, or `serve`);
+    yields once it announces its URL."""
     chosen = ["--config", str(config)] if config is not None else []
     with tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False) as log:
         path = Path(log.name)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llmspell", "gateway", *chosen, "--port", "0", *args],
+            [sys.executable, "-m", "llmspell", command, *chosen, "--port", "0", *args],
             stdout=subprocess.DEVNULL,
             stderr=log,
             env={**env(), **(extra_env or {})},
@@ -82,12 +87,7 @@ def gateway(
             time.sleep(0.05)
         yield RunningGateway(found.group(1), proc, path)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         path.unlink(missing_ok=True)
 
 
@@ -209,3 +209,24 @@ def llmspell(
         timeout=timeout,
         cwd=ROOT,
     )
+
+
+class Inbox:
+    """An MCP client's message handler that keeps what arrives, to wait for a kind."""
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.arrived = anyio.Event()
+
+    async def __call__(self, message: Any) -> None:
+        self.items.append(message)
+        self.arrived.set()
+
+    async def wait_for(self, kind: type[Any], seconds: float = 10) -> Any:
+        with anyio.fail_after(seconds):
+            while True:
+                for item in self.items:
+                    if isinstance(item, kind):
+                        return item
+                self.arrived = anyio.Event()
+                await self.arrived.wait()

@@ -5,34 +5,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import anyio
 import mcp_types as types
 from mcp import Client
 
-from .conftest import PROFILE, gateway
+from .conftest import PROFILE, Inbox, gateway
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "conformance" / "mcp" / "llmspell.toml"
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.arrived = anyio.Event()
-
-    async def __call__(self, message: Any) -> None:
-        self.items.append(message)
-        self.arrived.set()
-
-    async def wait_for(self, kind: type[Any], seconds: float = 10) -> Any:
-        with anyio.fail_after(seconds):
-            while True:
-                for item in self.items:
-                    if isinstance(item, kind):
-                        return item
-                self.arrived = anyio.Event()
-                await self.arrived.wait()
 
 
 async def test_reloaded_script_sends_tools_list_changed(tmp_path: Path) -> None:

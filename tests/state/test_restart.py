@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from processes import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 _URL = re.compile(r"serving MCP at (http://\S+/mcp)")
@@ -128,13 +129,7 @@ def _gateway(config: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
             time.sleep(0.05)
         yield proc, found.group(1)
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
 
 
 async def test_gateway_killed_mid_write_keeps_every_acknowledged_write(tmp_path: Path) -> None:

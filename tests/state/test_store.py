@@ -1,4 +1,5 @@
-"""The state port's behaviour, one suite run against every backend (memory, SQLite)."""
+"""The state port's behaviour, one suite run against every backend (memory, SQLite,
+PostgreSQL on a throw-away server)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,34 @@ from typing import Any
 import pytest
 from llmspell.adapters.state import SqliteStateStore, restore
 from llmspell.adapters.state import schema as state_schema
+from llmspell.adapters.state.postgres import PostgresStateStore
 from llmspell.runtime import LLMSpellError
 from llmspell.runtime.state import GLOBAL, Entry, MemoryStateStore, StateStore
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[StateStore]:
-    made: StateStore = (
-        MemoryStateStore() if request.param == "memory" else SqliteStateStore(tmp_path / "s.db")
-    )
+    made: StateStore
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres")
+        made = PostgresStateStore(pg_url(server))
+    elif request.param == "sqlite":
+        made = SqliteStateStore(tmp_path / "s.db")
+    else:
+        made = MemoryStateStore()
     try:
         yield made
     finally:
         await made.aclose()
+        if request.param == "postgres":
+            server.psql("DROP TABLE IF EXISTS llmspell_state, llmspell_schema")
+
+
+def pg_url(server: Any) -> str:
+    """asyncpg's URL for the test role (the fixture's `url()` is SQLAlchemy's)."""
+    return f"postgresql://{server.user}:{server.password}@{server.host}:{server.port}/{server.database}"
 
 
 async def test_get_set_delete_keys_with_prefix(store: StateStore) -> None:

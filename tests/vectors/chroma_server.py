@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 from llmspell.adapters.vectors import open_store
 from llmspell.runtime.vectors import VectorStore
+from processes import stop
 
 LAUNCH = "import sys, chromadb_rust_bindings as c; c.cli(['chroma', *sys.argv[1:]])"
 
@@ -101,12 +102,7 @@ class ChromaServer:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager
