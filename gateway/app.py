@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import events_http
+from . import console, events_http
 from .assembly import Assembly
 from .config import GatewayConfig
 from .limits import BodyLimit
@@ -58,7 +58,8 @@ def build_app(
         metrics.registry.register(gateway.builtin_hooks.usage)  # tokens per agent and model
     # Sessions the HTTP transport holds (the SDK keeps them by id; a modern request has none).
     metrics.gauges(gateway.upstreams, lambda: sdk_private.session_count(manager))
-    routes: list[BaseRoute] = []
+    ui, ui_gateway = console.mount(gateway, authenticator)
+    routes: list[BaseRoute] = [ui]
     middleware = [
         Middleware(AccessLog, on_response=lambda m, s: metrics.requests.labels(m, str(s)).inc()),
         Middleware(BodyLimit, limit=config.http.max_body, skip=(config.http.path,)),
@@ -77,9 +78,11 @@ def build_app(
                 public=(
                     "/healthz",
                     "/readyz",
+                    console.PATH,  # redirects to `/ui/`
                     *(str(r.path) for r in metadata_routes if isinstance(r, Route)),
                 ),
                 public_suffixes=("/.well-known/agent-card.json",),
+                public_prefixes=(f"{console.PATH}/",),  # the console checks its own session
             )
         )
 
@@ -118,7 +121,7 @@ def build_app(
                 if authenticator is not None:
                     await authenticator.aclose()  # its JWKS client
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route(config.http.path, endpoint=asgi_app(manager)),
             Route("/healthz", health, methods=["GET"]),
@@ -132,6 +135,8 @@ def build_app(
         middleware=middleware,
         lifespan=lifespan,
     )
+    ui_gateway.bind(app.router)  # the console reaches the routes above in process
+    return app
 
 
 def _control_api(

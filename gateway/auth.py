@@ -208,19 +208,28 @@ class AuthMiddleware:
         metadata_url: str | None,
         public: tuple[str, ...],
         public_suffixes: tuple[str, ...] = (),
+        public_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.metadata_url = metadata_url
         self.public = public
         self.public_suffixes = public_suffixes
+        self.public_prefixes = public_prefixes
+        """Paths served past this middleware whose own app finishes the check (the console
+        at `/ui/`, which also accepts its login cookie there); credentials in headers still
+        make the caller known to it."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        public = path in self.public or path.endswith(self.public_suffixes)
+        public = (
+            path in self.public
+            or path.endswith(self.public_suffixes)
+            or path.startswith(self.public_prefixes)
+        )
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         if public and "authorization" not in headers and "x-api-key" not in headers:
             await self.app(scope, receive, send)
