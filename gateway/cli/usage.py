@@ -33,13 +33,14 @@ def _usage(ns: argparse.Namespace) -> int:
     from ..config import ConfigError, load
 
     try:
-        path = load(ns.config).state_database()
+        target = load(ns.config).state_target()
     except ConfigError as exc:
         return error(str(exc))
-    if path is None:
+    if target is None:
         return error('[state] backend is "memory": usage is not kept between runs')
     try:
-        entries = asyncio.run(_read(path)) if path.is_file() else []
+        missing = isinstance(target, Path) and not target.is_file()
+        entries = [] if missing else asyncio.run(_read(target))
     except (LLMSpellError, OSError) as exc:
         return error(str(exc))
     from llmspell.adapters.hooks.usage import rows
@@ -54,11 +55,12 @@ def _usage(ns: argparse.Namespace) -> int:
     return 0
 
 
-async def _read(path: Path) -> list[tuple[str, Any]]:
+async def _read(target: Path | str) -> list[tuple[str, Any]]:
+    """The usage entries in the configured store (a SQLite file or a PostgreSQL URL)."""
     from llmspell.adapters.hooks.usage import SCOPE
-    from llmspell.adapters.state import SqliteStateStore
+    from llmspell.adapters.state import store_at
 
-    store = SqliteStateStore(path)
+    store = store_at(target)
     try:
         await store.open()
         return [(e.key, e.value) for e in await store.export(SCOPE)]

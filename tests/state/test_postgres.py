@@ -6,6 +6,7 @@ that cannot be reached is a clear error naming it without its password."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,6 +103,8 @@ def test_scripts_and_the_cli_share_a_store_named_in_the_config(
         assert ran.returncode == 0 and ran.stdout.strip() == expected, ran.stderr
     got = llmspell("state", "get", "runs", "--config", "llmspell.toml")
     assert got.returncode == 0 and got.stdout.strip() == "2", got.stderr
+    usage = llmspell("usage", "--config", "llmspell.toml", "--json")  # read from the same store
+    assert usage.returncode == 0 and json.loads(usage.stdout) == [], usage.stderr
     backup = llmspell("state", "backup", "copy.db", "--config", "llmspell.toml")
     assert backup.returncode == 1 and "pg_dump" in backup.stderr
     missing = subprocess.run(
