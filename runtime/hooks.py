@@ -11,14 +11,36 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from .events import EventBus
 
 HookFn = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+@runtime_checkable
+class HookBatch(Protocol):
+    """Runs several hooks in one go: a script engine enters itself once for all of its hooks
+    that follow each other at a point, instead of once per hook (the entry is most of what a
+    script hook costs). Each member still gets a context of its own, in order."""
+
+    async def run_hooks(self, members: Sequence[Any], context: dict[str, Any]) -> tuple[int, Any]:
+        """Call `members` in order, each with its own copy of `context`, until one returns
+        something: (its index, what it returned); (len(members), None) when none did. A
+        member that fails raises `BatchFailed` with its index."""
+        ...
+
+
+class BatchFailed(Exception):
+    """Member `index` of a `HookBatch` failed with `error`."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +150,10 @@ class Hook:
     match: str | None = field(compare=False, default=None)
     name: str = field(compare=False, default="")
     id: int = field(compare=False, default=0)
+    batch: HookBatch | None = field(compare=False, default=None)
+    """Neighbours with the same batch run together (`outcomes`); `fn` alone does the same."""
+    member: Any = field(compare=False, default=None)
+    """What this hook is to its batch (a script function)."""
 
     def applies(self, component: str) -> bool:
         return self.match is None or fnmatch.fnmatchcase(component, self.match)
@@ -153,8 +179,10 @@ class HookRegistry:
         priority: int | str = "normal",
         match: str | None = None,
         name: str = "",
+        batch: tuple[HookBatch, Any] | None = None,
     ) -> int:
-        """Register and return an id for `unregister`. Unknown points are refused, not ignored."""
+        """Register and return an id for `unregister`. Unknown points are refused, not ignored.
+        `batch` is (the batch, this hook as its member), for hooks that can run together."""
         if point not in POINTS:
             raise ValueError(f"unknown hook point {point!r}; known points: {', '.join(POINTS)}")
         if isinstance(priority, str):
@@ -165,7 +193,10 @@ class HookRegistry:
             priority = PRIORITIES[priority]
         seq = next(self._seq)
         hooks = self._by_point.setdefault(point, [])
-        hooks.append(Hook(int(priority), seq, point, fn, match, name or f"hook#{seq}", seq))
+        runner, member = batch if batch is not None else (None, None)
+        hooks.append(
+            Hook(int(priority), seq, point, fn, match, name or f"hook#{seq}", seq, runner, member)
+        )
         hooks.sort()
         return seq
 
@@ -182,6 +213,49 @@ class HookRegistry:
         if not hooks:
             return []
         return [h for h in hooks if h.applies(component)]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A hook that returned something, or failed (`error`)."""
+
+    hook: Hook
+    value: Any = None
+    error: Exception | None = None
+
+
+async def outcomes(hooks: list[Hook], context: dict[str, Any]) -> AsyncIterator[Outcome]:
+    """Run `hooks` in order, each on its own shallow copy of `context` as it is when that hook
+    runs (the caller applies a modify to `context` before asking for the next), yielding the
+    hooks that returned something or failed; after a failure the next hooks still run if the
+    caller goes on. Neighbours that share a batch run in one go."""
+    i, n = 0, len(hooks)
+    while i < n:
+        hook = hooks[i]
+        batch = hook.batch
+        if batch is None:
+            i += 1
+            try:
+                value = await hook.fn(dict(context))
+            except Exception as exc:
+                yield Outcome(hook, error=exc)
+                continue
+            if value is not None:
+                yield Outcome(hook, value)
+            continue
+        end = i + 1
+        while end < n and hooks[end].batch is batch:
+            end += 1
+        start = i
+        try:
+            k, value = await batch.run_hooks([h.member for h in hooks[start:end]], context)
+        except BatchFailed as failed:
+            i = start + failed.index + 1
+            yield Outcome(hooks[i - 1], error=failed.error)
+            continue
+        i = min(start + k + 1, end)
+        if value is not None:
+            yield Outcome(hooks[i - 1], value)
 
 
 @dataclass(slots=True)
@@ -206,15 +280,14 @@ async def fire(
     spec = SPECS[point]
     context = {"point": point, **context}
     fired = Fired(context)
-    for hook in registry.for_point(point, subject):
-        try:
-            out = await hook.fn(dict(context))
-        except Exception as exc:
+    async for outcome in outcomes(registry.for_point(point, subject), context):
+        hook, out, exc = outcome.hook, outcome.value, outcome.error
+        if exc is not None:
             if spec.watches:
                 _log.warning("hook %s at %s failed: %s", hook.name, point, exc)
                 continue
             if isinstance(exc, LLMSpellError):
-                raise
+                raise exc
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED, f"{hook.name} at {point} failed: {exc}"
             ) from exc

@@ -17,7 +17,7 @@ from .component import Component
 from .content import Result
 from .errors import ErrorCode, LLMSpellError
 from .events import EventBus
-from .hooks import HookRegistry, observe
+from .hooks import HookRegistry, Outcome, observe, outcomes
 from .invocation import Identity, Invocation, current
 from .schema import CompiledSchema, InvalidSchema
 
@@ -226,31 +226,33 @@ class Pipeline:
         """Runs the before-hooks in order; returns the result a `replace` gave, if one did
         (the call itself is then skipped; the after-hooks still see the result)."""
         ctx = self._hook_context(hooks[0].point, component, inv)
-        for hook in hooks:
-            outcome = await self._run_hook(hook, dict(ctx), inv)  # a hook's own top level
-            if outcome is None:
-                continue
-            action, payload = outcome
-            if action == "modify" and isinstance(payload.get("arguments"), dict):
-                inv.arguments = ctx["arguments"] = payload["arguments"]
-                if validate:
-                    self._schema(component).check(component.name, inv.arguments)
-            elif action == "cancel":
-                raise LLMSpellError(
-                    ErrorCode.CANCELLED,
-                    f"{component.kind} {component.name!r} cancelled by {hook.name}: "
-                    f"{payload.get('reason') or 'no reason given'}",
-                    data={"hook": hook.name, "reason": payload.get("reason")},
-                )
-            elif action == "replace":
-                if not validate:  # a gated call (an agent's execute) returns its own type
+        entered = current.set(inv)  # a hook runs as part of the call: what it calls is a child
+        try:
+            async for outcome in outcomes(hooks, ctx):
+                hook = outcome.hook
+                action, payload = self._action(outcome)
+                if action == "modify" and isinstance(payload.get("arguments"), dict):
+                    inv.arguments = ctx["arguments"] = payload["arguments"]
+                    if validate:
+                        self._schema(component).check(component.name, inv.arguments)
+                elif action == "cancel":
                     raise LLMSpellError(
-                        ErrorCode.COMPONENT_FAILED,
-                        f"{hook.name} at {hook.point} returned replace, which only a catalog "
-                        f"call can take (this is {component.kind} {component.name!r} run "
-                        "through the gate)",
+                        ErrorCode.CANCELLED,
+                        f"{component.kind} {component.name!r} cancelled by {hook.name}: "
+                        f"{payload.get('reason') or 'no reason given'}",
+                        data={"hook": hook.name, "reason": payload.get("reason")},
                     )
-                return Result.from_plain(payload.get("result"))
+                elif action == "replace":
+                    if not validate:  # a gated call (an agent's execute) returns its own type
+                        raise LLMSpellError(
+                            ErrorCode.COMPONENT_FAILED,
+                            f"{hook.name} at {hook.point} returned replace, which only a "
+                            f"catalog call can take (this is {component.kind} "
+                            f"{component.name!r} run through the gate)",
+                        )
+                    return Result.from_plain(payload.get("result"))
+        finally:
+            current.reset(entered)
         return None
 
     async def _run_after(
@@ -258,41 +260,35 @@ class Pipeline:
     ) -> Result:
         ctx = self._hook_context(hooks[0].point, component, inv)
         ctx["result"] = result.to_plain()
-        for hook in hooks:
-            outcome = await self._run_hook(hook, dict(ctx), inv)
-            if outcome is None:
-                continue
-            action, payload = outcome
-            if action in ("modify", "replace") and "result" in payload:
-                result = Result.from_plain(payload["result"])
-                ctx["result"] = result.to_plain()
-            elif action == "cancel":
-                raise LLMSpellError(
-                    ErrorCode.CANCELLED,
-                    f"result of {component.name!r} withheld by {hook.name}: "
-                    f"{payload.get('reason') or 'no reason given'}",
-                    data={"hook": hook.name, "reason": payload.get("reason")},
-                )
+        entered = current.set(inv)
+        try:
+            async for outcome in outcomes(hooks, ctx):
+                action, payload = self._action(outcome)
+                if action in ("modify", "replace") and "result" in payload:
+                    result = Result.from_plain(payload["result"])
+                    ctx["result"] = result.to_plain()
+                elif action == "cancel":
+                    hook = outcome.hook
+                    raise LLMSpellError(
+                        ErrorCode.CANCELLED,
+                        f"result of {component.name!r} withheld by {hook.name}: "
+                        f"{payload.get('reason') or 'no reason given'}",
+                        data={"hook": hook.name, "reason": payload.get("reason")},
+                    )
+        finally:
+            current.reset(entered)
         return result
 
     @staticmethod
-    async def _run_hook(
-        hook: Any, ctx: dict[str, Any], inv: Invocation
-    ) -> tuple[str, dict[str, Any]] | None:
-        """A hook runs as part of the call it intercepts: what it calls is a child of `inv`."""
-        entered = current.set(inv)
-        try:
-            out = await hook.fn(ctx)
-        except LLMSpellError:
-            raise
-        except Exception as exc:
+    def _action(outcome: Outcome) -> tuple[str, dict[str, Any]]:
+        """What a hook asked for ("continue" included), or its failure as the call's error."""
+        hook, out, exc = outcome.hook, outcome.value, outcome.error
+        if exc is not None:
+            if isinstance(exc, LLMSpellError):
+                raise exc
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED, f"{hook.name} at {hook.point} failed: {exc}"
             ) from exc
-        finally:
-            current.reset(entered)
-        if out is None:
-            return None
         if not isinstance(out, dict):
             raise LLMSpellError(
                 ErrorCode.COMPONENT_FAILED,
@@ -305,7 +301,7 @@ class Pipeline:
                 ErrorCode.COMPONENT_FAILED,
                 f"{hook.name} at {hook.point} returned unknown action {action!r}",
             )
-        return None if action == "continue" else (action, out)
+        return action, out
 
     async def _on_error(self, component: Component, inv: Invocation, exc: LLMSpellError) -> None:
         """The `error` hook point: observers of failures, never in place of the error the

@@ -87,6 +87,23 @@ local copy_plain
 local function enter_copy(fn, t)
   return enter(fn, copy_plain(t))
 end
+-- Hooks that follow each other at a point, in one entry (see LuaEngine.run_hooks). The batch
+-- gets one copy of the memoised context, each hook a shallow copy of that (as Python hooks get
+-- `dict(ctx)`): what a hook returns counts, not what it edits in place. at[1]: the last to run.
+local function each(at, fns, n, t)
+  t = copy_plain(t)
+  for i = 1, n do
+    at[1] = i
+    local c = {}
+    for k, v in next, t do c[k] = v end
+    local out = fns[i](c)
+    if out ~= nil then return out end
+  end
+  at[1] = n + 1
+end
+local function enter_each(at, fns, n, t)
+  return enter(each, at, fns, n, t)
+end
 
 local function sync_stub(fn)
   return function(...)
@@ -176,5 +193,5 @@ end
 local EMPTY_ARRAY = {__name = "JSON.array"}
 local function new_empty_array() return setmetatable({}, EMPTY_ARRAY) end
 local function is_empty_array(t) return getmetatable(t) == EMPTY_ARRAY end
-return enter, step, enter_copy, traceback, sync_stub, async_stub, compile, is_null, new_table,
+return enter, step, enter_copy, enter_each, traceback, sync_stub, async_stub, compile, is_null, new_table,
   new_empty_array, is_empty_array, define_type, make_object, define_builder

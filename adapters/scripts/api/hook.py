@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from llmspell.runtime.hooks import HookBatch
+
 from ..engine import HostFunction, ScriptFunction
 from .arguments import API_ERROR, ScriptAPIError, as_object, need
 from .binding import sync
@@ -28,6 +30,7 @@ def register(host: ScriptHost, point: Any, fn: Any, opts: Any = None) -> int:
     async def hook(ctx: dict[str, Any]) -> Any:
         return await fn.engine.call(fn, ctx)
 
+    engine = fn.engine
     try:
         return host.runtime.hooks.register(
             point,
@@ -35,6 +38,7 @@ def register(host: ScriptHost, point: Any, fn: Any, opts: Any = None) -> int:
             priority=options.get("priority", "normal"),
             match=options.get("match"),
             name=str(options.get("name") or ""),
+            batch=(engine, fn) if isinstance(engine, HookBatch) else None,
         )
     except ValueError as exc:
         raise ScriptAPIError(API_ERROR, str(exc)) from None
