@@ -9,10 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmspell.runtime.knowledge import Collection, Knowledge
-
 if TYPE_CHECKING:
     from llmspell.runtime import Runtime
+    from llmspell.runtime.knowledge import Collection, Knowledge
     from llmspell.runtime.sandbox import FilePolicy
 
     from .config import GatewayConfig

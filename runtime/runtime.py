@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalog import Catalog, CatalogChange
 from .component import Component
@@ -11,13 +11,15 @@ from .content import ResourcePart, Result
 from .events import EventBus
 from .hooks import HookRegistry, observe
 from .invocation import LOCAL, Identity, Invocation
-from .knowledge import Knowledge
 from .observed_state import ObservedState
 from .pipeline import Pipeline, Policy
 from .prompts import Prompt, PromptMessage, PromptRegistry
-from .remote import RemoteAgents, RemoteServers
 from .resources import Resource, ResourceRegistry
 from .state import MemoryStateStore, StateStore
+
+if TYPE_CHECKING:
+    from .knowledge import Knowledge
+    from .remote import RemoteAgents, RemoteServers
 
 
 class Runtime:

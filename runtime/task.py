@@ -8,7 +8,6 @@ as progress and a Result that folds in the artifacts, so one agent serves both.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +29,7 @@ class TaskMessage:
     """What an agent is asked, with the ids that tie it to a conversation and a task."""
 
     parts: list[Part]
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = field(default_factory=lambda: _new_id())
     context_id: str | None = None
     task_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -120,7 +119,7 @@ class TaskReporter:
             if append and self.artifacts:
                 artifact_id = self._names.get(name or "") or next(reversed(self.artifacts))
             else:
-                artifact_id = uuid.uuid4().hex
+                artifact_id = _new_id()
         kept = self.artifacts.setdefault(artifact_id, [])
         if append:
             kept.extend(parts)
@@ -155,3 +154,10 @@ class TaskReporter:
             await self.finish("completed", returned.parts if returned is not None else [])
         parts = [p for kept in self.artifacts.values() for p in kept] + self.message
         return Result(parts, is_error=self.state in ("failed", "rejected"))
+
+
+def _new_id() -> str:
+    """A fresh uuid4 hex; `uuid` (which imports `platform`) is loaded on the first task."""
+    import uuid
+
+    return uuid.uuid4().hex

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from llmspell.runtime import ErrorCode, LLMSpellError
@@ -233,8 +232,9 @@ def entry_points(group: str) -> dict[str, str]:
         for name in names:
             if not name.endswith((".dist-info", ".egg-info")):
                 continue
-            try:
-                text = Path(folder or ".", name, "entry_points.txt").read_text(encoding="utf-8")
+            try:  # os.path, not pathlib: a venv has hundreds of distributions to look at
+                with open(os.path.join(folder or ".", name, "entry_points.txt"), "rb") as file:
+                    text = file.read().decode("utf-8")
             except OSError:
                 continue
             section = None

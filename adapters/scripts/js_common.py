@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from llmspell.runtime import ErrorCode, Invocation, LLMSpellError
@@ -67,7 +67,7 @@ class JSFunction:
 
 @cache
 def prelude() -> str:
-    return resources.files(__package__).joinpath("js_prelude.js").read_text(encoding="utf-8")
+    return Path(__file__).with_name("js_prelude.js").read_text(encoding="utf-8")
 
 
 def install_expression(api: ApiSpec) -> str:

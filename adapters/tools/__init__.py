@@ -1,40 +1,38 @@
 """Built-in tools: each a catalog component with a real JSON Schema, validated before it runs,
 honest MCP annotations and a category (`adapters/tools/<category>/`).
 
-Every `llmspell run` registers them all, so their modules import heavy dependencies (simpleeval,
-jmespath, Pillow, PyAV...) inside the handlers that need them: start-up stays small, and a tool
-whose optional extra is missing still lists and says which extra to install when called.
+Every `llmspell run` registers them all, so registering imports none of them: each tool is
+listed from `catalog.json` (`registry`) and its category module is imported on its first call.
+The modules themselves import heavy dependencies (simpleeval, jmespath, Pillow, PyAV...) inside
+the handlers that need them, and a tool whose optional extra is missing still lists and says
+which extra to install when called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmspell.runtime import Catalog, Component, ErrorCode, LLMSpellError
-from llmspell.runtime.knowledge import Knowledge
-from llmspell.runtime.pipeline import Pipeline
+from llmspell.runtime.errors import ErrorCode, LLMSpellError
 from llmspell.runtime.sandbox import FilePolicy, Sandbox
-from llmspell.runtime.state import StateStore
 
-from . import ai, charts, code, data, files, knowledge, media, messaging, system, utilities, web
-from .env import ToolEnv
+from . import registry
 
-CATEGORIES = {
-    "files": files,
-    "data": data,
-    "utilities": utilities,
-    "system": system,
-    "media": media,
-    "web": web,
-    "messaging": messaging,
-    "charts": charts,
-    "code": code,
-    "ai": ai,
-    "knowledge": knowledge,
-}
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from llmspell.runtime.catalog import Catalog
+    from llmspell.runtime.component import Component
+    from llmspell.runtime.knowledge import Knowledge
+    from llmspell.runtime.pipeline import Pipeline
+    from llmspell.runtime.state import StateStore
+
+    from .env import ToolEnv
+
+    CATEGORIES: dict[str, ModuleType]
 
 
 def builtin_tools(
@@ -49,15 +47,12 @@ def builtin_tools(
     """`roots` is a shortcut for `Sandbox(files=FilePolicy(roots))` (default: the working
     directory); `settings` are the `[tools.NAME]` tables; `knowledge` the collections the
     knowledge tools search."""
+    from .env import ToolEnv
+
     sandbox = sandbox or Sandbox()
     if roots:
         sandbox = replace(sandbox, files=replace(sandbox.files, roots=tuple(map(Path, roots))))
-    env = ToolEnv(sandbox, settings or {}, state, knowledge, pipeline)
-    return [
-        replace(component, category=category)
-        for category, module in CATEGORIES.items()
-        for component in module.components(env)
-    ]
+    return registry.tools(ToolEnv(sandbox, settings or {}, state, knowledge, pipeline))
 
 
 def register_builtins(
@@ -99,6 +94,20 @@ def select(tools: list[Component], names: Collection[str]) -> list[Component]:
                 data={"name": name, "suggestions": close},
             )
     return [known[name] for name in dict.fromkeys(names)]
+
+
+def __getattr__(name: str) -> Any:
+    """`CATEGORIES` (each category's module), `ToolEnv` and the category modules themselves
+    are imported when asked for, not when the tools are registered."""
+    if name == "CATEGORIES":
+        return {category: import_module(module) for category, module in registry.CATEGORIES.items()}
+    if name == "ToolEnv":
+        from .env import ToolEnv
+
+        return ToolEnv
+    if name in registry.CATEGORIES:
+        return import_module(registry.CATEGORIES[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from llmspell.runtime.knowledge import Knowledge
-from llmspell.runtime.pipeline import Pipeline
 from llmspell.runtime.sandbox import Sandbox
-from llmspell.runtime.state import StateStore
 
 from .sandbox.files import Roots
+
+if TYPE_CHECKING:
+    from llmspell.runtime.knowledge import Knowledge
+    from llmspell.runtime.pipeline import Pipeline
+    from llmspell.runtime.state import StateStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
-"""The `llmspell` command: one module per command group, each adding its parsers. A command
-imports what it needs when it runs, so `llmspell run hello.lua` never loads the protocol
-stacks or engines it does not use."""
+"""The `llmspell` command: one module per command group, each adding its parsers. Only the
+group named on the command line is imported (all of them for `--help` or an unknown command),
+and a command imports what it needs when it runs, so `llmspell run hello.lua` never loads the
+protocol stacks or engines it does not use."""
 
 from __future__ import annotations
 
@@ -8,25 +9,27 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
-from . import (
-    a2a,
-    agent,
-    events,
-    gateway,
-    jobs,
-    mcp,
-    model,
-    rag,
-    repl,
-    run,
-    serve,
-    service,
-    state,
-    tool,
-    usage,
-    workflow,
+COMMANDS = (
+    "run",
+    "repl",
+    "tool",
+    "agent",
+    "workflow",
+    "gateway",
+    "serve",
+    "jobs",
+    "service",
+    "mcp",
+    "a2a",
+    "model",
+    "events",
+    "state",
+    "usage",
+    "rag",
 )
+"""Each command, in help order; `gateway/cli/<command>.py` adds its parsers."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in args:
         cut = args.index("--")
         args, script_args = args[:cut], args[cut + 1 :]
-    parser = build_parser()
+    parser = build_parser(_command(args))
     ns = parser.parse_args(args)
     if ns.version:
         import llmspell
@@ -56,7 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command(args: list[str]) -> str | None:
+    """The command named, when it is one: the first argument that is no option (the
+    top-level options take no value)."""
+    first = next((a for a in args if not a.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with `only` the one command's parsers (what that command
+    parses is the same; the other commands' modules are not imported)."""
     parser = argparse.ArgumentParser(
         prog="llmspell",
         description="A protocol gateway speaking MCP and A2A, with Lua and JavaScript scripting.",
@@ -64,10 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    groups = (run, repl, tool, agent, workflow, gateway, serve, jobs, service, mcp, a2a, model)
-    for group in (*groups, events, state, usage, rag):
-        group.add(commands)
+    for name in COMMANDS if only is None else (only,):
+        import_module(f"{__name__}.{name}").add(commands)
     return parser
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from .common import Commands, engine_limits, engine_options, error
 
@@ -16,6 +17,7 @@ def add(commands: Commands) -> None:
         description="Run a Lua or JavaScript script with the built-in tools.",
         epilog="Arguments after `--` are passed to the script as ARGS (a list of strings): "
         "llmspell run examples/hello.lua -- World",
+        formatter_class=_ArgsAfterDashes,
     )
     run.add_argument("file", help="script file (.lua, .js)")
     run.add_argument("--engine", help="lua | javascript (QuickJS, default for .js) | v8")
@@ -37,8 +39,16 @@ def add(commands: Commands) -> None:
         help="take [tools] (the tools' sandbox and settings), roots and [state] from this "
         "llmspell.toml; nothing else in it is started",
     )
-    run.usage = run.format_usage().removeprefix("usage: ").rstrip() + " [-- ARGS ...]"
     run.set_defaults(handler=handle)
+
+
+class _ArgsAfterDashes(argparse.HelpFormatter):
+    """The usage line ends with `[-- ARGS ...]` (what `main` cuts off before parsing). Made
+    when help or an error is printed, not at start-up: formatting imports shutil."""
+
+    def _format_usage(self, *args: Any, **kwargs: Any) -> str:
+        usage = super()._format_usage(*args, **kwargs)
+        return usage.rstrip("\n") + " [-- ARGS ...]\n\n"
 
 
 def handle(ns: argparse.Namespace) -> int:

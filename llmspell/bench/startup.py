@@ -2,13 +2,17 @@
 
 Wall time and peak RSS come from os.wait4 on each child (its own rusage, not the sum of all
 children), taken from a minimal launcher process; the commands are interleaved so drifting
-machine load hits each one alike.
+machine load hits each one alike. The children find their bytecode cached, as an installed
+wheel has it (pip compiles it): with PYTHONDONTWRITEBYTECODE set, as in this repository's
+environment, every run would otherwise compile the checkout's modules again (~2x the time), so
+the children get a private PYTHONPYCACHEPREFIX that the dropped warm-up round fills.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -24,7 +28,10 @@ from llmspell.gateway.assembly import Mode, assemble
 from llmspell.runtime import Component, Invocation, Result
 
 HELLO = {"lua": 'print("Hello, llmspell!")\n', "js": 'print("Hello, llmspell!");\n'}
-TARGETS = {"wall_ms": 120.0, "rss_mb": 25.0, "lua_us": 20.0, "javascript_us": 50.0}
+TARGETS = {"lua_us": 20.0, "javascript_us": 50.0}
+START = {"run hello.lua": 90.0, "run hello.js (QuickJS)": 100.0}
+"""Wall-time target (ms) of each measured start; each also has the RSS target."""
+RSS_MB = 25.0
 
 
 @dataclass
@@ -47,7 +54,8 @@ for _ in range(plan["runs"] + 1):  # the first round warms caches and is dropped
     for name, cmd in plan["commands"].items():
         started = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, cwd=plan["cwd"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            cmd, cwd=plan["cwd"], env=plan["env"], stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = (time.perf_counter() - started) * 1000
@@ -59,7 +67,9 @@ json.dump({k: v[1:] for k, v in out.items()}, sys.stdout)
 
 
 def measure(cmds: dict[str, list[str]], cwd: str, runs: int) -> dict[str, Sample]:
-    plan = json.dumps({"commands": cmds, "cwd": cwd, "runs": runs})
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(Path(cwd, "pycache"))
+    plan = json.dumps({"commands": cmds, "cwd": cwd, "runs": runs, "env": env})
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", LAUNCHER], input=plan, capture_output=True, text=True
     )
@@ -84,6 +94,8 @@ def commands(tmp: str) -> dict[str, list[str]]:
     cli = llmspell_command()
     cmds = {
         "python -c pass": [sys.executable, "-c", "pass"],
+        # The floor of any asyncio program, `run` included: asyncio imports ssl (OpenSSL).
+        "python -c 'import asyncio'": [sys.executable, "-c", "import asyncio"],
         "run hello.lua": [*cli, "run", str(lua)],
         "run hello.js (QuickJS)": [*cli, "run", str(js)],
     }
@@ -128,15 +140,25 @@ def run(runs: int = 15) -> int:
         samples = measure(cmds, tmp, runs)
 
     base_wall, base_rss = samples["python -c pass"].median()
-    print(f"start-up: median wall and peak RSS over {runs} interleaved runs")
-    print(f"{'command':<28}{'wall ms':>9}{'x python':>10}{'RSS MB':>9}{'+python':>9}")
+    print(f"start-up: median wall and peak RSS over {runs} interleaved runs (bytecode cached)")
+    head = f"{'command':<28}{'wall ms':>8}{'x python':>9}{'+python':>8}{'RSS MB':>8}{'+python':>8}"
+    print(f"{head}  target")
     missed: list[str] = []
     for name, sample in samples.items():
         wall, rss = sample.median()
-        print(f"{name:<28}{wall:>9.1f}{wall / base_wall:>10.2f}{rss:>9.1f}{rss - base_rss:>+9.1f}")
-        over = wall > TARGETS["wall_ms"] or rss > TARGETS["rss_mb"]
-        if name.startswith("run hello") and "v8" not in name and over:
-            missed.append(f"{name}: {wall:.0f} ms / {rss:.1f} MB (target ≤ 120 ms, ≤ 25 MB)")
+        row = (
+            f"{name:<28}{wall:>8.1f}{wall / base_wall:>9.2f}{wall - base_wall:>+8.1f}"
+            f"{rss:>8.1f}{rss - base_rss:>+8.1f}"
+        )
+        target = START.get(name)
+        if target is None:
+            print(row)
+            continue
+        over = wall > target or rss > RSS_MB
+        verdict = "MISS" if over else "PASS"
+        print(f"{row}  {verdict} (≤ {target:g} ms, ≤ {RSS_MB:g} MB)")
+        if over:
+            missed.append(f"{name}: {wall:.0f} ms / {rss:.1f} MB (target ≤ {target:g} ms, ≤ 25 MB)")
 
     calls = 20_000
     print(f"\nTool.execute round trip of a no-op tool ({calls} calls, loop included)")

@@ -8,10 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from llmspell.runtime import Component, Runtime
-from llmspell.runtime.knowledge import Knowledge
+from typing import TYPE_CHECKING, Any
 
 from ..engine import ApiSpec, Builder
 from . import (
@@ -35,6 +32,10 @@ from .arguments import need
 from .binding import async_, notify
 from .log import Writer, to_stderr, to_stdout
 from .refs import Refs
+
+if TYPE_CHECKING:
+    from llmspell.runtime import Component, Runtime
+    from llmspell.runtime.knowledge import Knowledge
 
 
 @dataclass(slots=True)

@@ -12,13 +12,13 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
-from llmspell.runtime.knowledge import Collection, Knowledge, SearchMode
-
 from ..engine import HostFunction, HostObject
 from .arguments import as_object, need, strings
 from .binding import async_
 
 if TYPE_CHECKING:
+    from llmspell.runtime.knowledge import Collection, Knowledge, SearchMode
+
     from .host import ScriptHost
 
 TYPE = "Collection"
@@ -111,7 +111,7 @@ async def search(host: ScriptHost, ref: Any, spec: Any = None) -> list[dict[str,
     mode = args.get("mode", "hybrid")
     need(mode in MODES, f"col:search: mode is one of {', '.join(MODES)}")
     k, wanted = _whole(args.get("k", 5), "k"), _filter(args.get("filter"))
-    passages = await held.search(str(args["query"]), k, wanted, cast(SearchMode, mode))
+    passages = await held.search(str(args["query"]), k, wanted, cast("SearchMode", mode))
     return [p.to_plain() for p in passages]
 
 

@@ -15,29 +15,24 @@ from typing import TYPE_CHECKING, Any
 
 from llmspell.runtime.invocation import nested
 from llmspell.runtime.schema import CompiledSchema, InvalidSchema
-from llmspell.runtime.workflow import (
-    Branch,
-    Conditional,
-    Emit,
-    Fn,
-    Loop,
-    Parallel,
-    Pattern,
-    Retry,
-    RunContext,
-    Sequential,
-    Source,
-    Step,
-    Stream,
-    Workflow,
-    component,
-)
 
 from ..engine import HostFunction, HostObject, ScriptFunction
 from .arguments import API_ERROR, ScriptAPIError, as_list, as_object, need
 from .binding import async_, sync
 
 if TYPE_CHECKING:
+    # The workflow model is imported by the functions that build one (a script that defines
+    # no workflow does not load it).
+    from llmspell.runtime.workflow import (
+        Branch,
+        Emit,
+        Fn,
+        Pattern,
+        RunContext,
+        Source,
+        Step,
+    )
+
     from .host import ScriptHost
 
 
@@ -67,6 +62,8 @@ def list_(host: ScriptHost) -> list[dict[str, Any]]:
 
 
 def build(host: ScriptHost, pattern: str, spec: Any) -> HostObject:
+    from llmspell.runtime.workflow import Workflow, component
+
     need(isinstance(spec, dict), f"Workflow.{pattern}{{...}} takes a table/object")
     name = spec.get("name")
     need(
@@ -96,6 +93,8 @@ def build(host: ScriptHost, pattern: str, spec: Any) -> HostObject:
 async def execute(host: ScriptHost, ref: Any, args: Any = None) -> dict[str, Any]:
     """`wf:execute(input)`: a call of the workflow's catalog component, a child of the call
     in progress (the whole gate applies, as for `Tool.execute`)."""
+    from llmspell.runtime.workflow import Workflow
+
     workflow = host.refs.get(ref, Workflow)
     need(workflow is not None, "not a workflow: call execute on what Workflow.* returned")
     assert workflow is not None
@@ -129,14 +128,20 @@ def _body(host: ScriptHost, pattern: str, spec: dict[str, Any], what: str) -> Pa
 
 
 def _sequential(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    from llmspell.runtime.workflow import Sequential
+
     return Sequential(_steps(host, spec.get("steps"), what))
 
 
 def _conditional(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    from llmspell.runtime.workflow import Conditional
+
     return Conditional(_branches(host, spec, what, conditional=True))
 
 
 def _loop(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    from llmspell.runtime.workflow import Loop
+
     over, while_ = spec.get("over"), spec.get("while_", spec.get("while"))
     need((over is None) != (while_ is None), f"{what}: give one of over or while_")
     return Loop(
@@ -148,6 +153,8 @@ def _loop(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
 
 
 def _parallel(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    from llmspell.runtime.workflow import Parallel
+
     branches = _branches(host, spec, what, conditional=False)
     _unique([b.name for b in branches], f"{what}: branch")
     join = spec.get("join", "all")
@@ -162,6 +169,8 @@ def _parallel(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
 
 
 def _stream(host: ScriptHost, spec: dict[str, Any], what: str) -> Pattern:
+    from llmspell.runtime.workflow import Stream
+
     source = spec.get("source")
     if not isinstance(source, ScriptFunction):
         raise ScriptAPIError(API_ERROR, f"{what}: source must be a function(emit, ctx)")
@@ -195,6 +204,8 @@ def _branches(
 
 
 def _branch(host: ScriptHost, value: Any, what: str, index: int, *, conditional: bool) -> Branch:
+    from llmspell.runtime.workflow import Branch
+
     need(isinstance(value, dict), f"{what}: a branch is a table/object")
     name = value.get("name") or f"branch{index}"
     need(isinstance(name, str), f"{what}: name must be a string")
@@ -222,6 +233,8 @@ def _steps(host: ScriptHost, value: Any, what: str) -> tuple[Step, ...]:
 
 
 def _step(host: ScriptHost, value: Any, what: str) -> Step:
+    from llmspell.runtime.workflow import Retry, Step
+
     need(isinstance(value, dict), f"{what}: a step is a table/object or a workflow")
     if value.get("kind") == "workflow" and "pattern" in value:  # a workflow value as a step
         return Step(str(value["name"]), target=str(value["name"]), args=_same_input)
@@ -322,6 +335,8 @@ def _source(host: ScriptHost, fn: ScriptFunction) -> Source:
 
 
 def _context(host: ScriptHost, ref: Any) -> RunContext:
+    from llmspell.runtime.workflow import RunContext
+
     ctx = host.refs.get(ref, RunContext)
     need(
         ctx is not None, "this workflow context has finished: use ctx only while the function runs"

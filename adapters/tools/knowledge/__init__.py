@@ -4,11 +4,17 @@ resource template. The RAG stack (numpy, BM25, the embedders) is imported on fir
 
 from __future__ import annotations
 
-from llmspell.runtime import Component
+from typing import TYPE_CHECKING
 
-from ..env import ToolEnv
-from . import embedding, search
+if TYPE_CHECKING:
+    from llmspell.runtime import Component
+
+    from ..env import ToolEnv
 
 
 def components(env: ToolEnv) -> list[Component]:
+    # Imported here: every run registers the `rag://` resource (resource.py, in this package)
+    # and must not load the tools with it.
+    from . import embedding, search
+
     return [search.component(env), embedding.component(env)]
