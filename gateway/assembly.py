@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from llmspell.protocols.a2a import LazyRemoteAgents
     from llmspell.protocols.mcp.remote import LazyFederation
     from llmspell.protocols.mcp.spec import ServerSpec
+    from llmspell.protocols.mcp.token_store import TokenVault
     from llmspell.runtime.knowledge import Knowledge
     from llmspell.runtime.sandbox import Sandbox
 
@@ -262,10 +263,17 @@ class Assembly:
             enabled = [s.connect_timeout for s in specs if not s.disabled]
             wait = max(enabled, default=0.0) + 1.0
         self.federation = self.runtime.remote = LazyFederation(
-            self.runtime, separator=separator, startup_wait=wait
+            self.runtime, separator=separator, startup_wait=wait, tokens=self._token_vault
         )
         if specs:
             await self.federation.start(specs)
+
+    async def _token_vault(self) -> TokenVault:
+        """Where `auth = "oauth"` upstreams keep their tokens: the state store, sealed with the
+        `[oauth]` key (past the hooks: a sealed token is nobody's business)."""
+        from .oauth_config import vault_for
+
+        return await vault_for(self.config, self._store or self.runtime.state)
 
     async def _add_remote_agents(self, config: GatewayConfig) -> None:
         """`[a2a_agents]`, in parallel; one that cannot be reached is reported, not fatal."""

@@ -23,6 +23,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .hooks_config import BuiltinHooksConfig, DeclaredHookConfig
 from .knowledge_config import KnowledgeConfig
+from .oauth_config import OAuthConfig
 from .schedule_config import Schedule
 from .stores_config import (
     POSTGRES_SCHEMES,
@@ -302,6 +303,8 @@ class GatewayConfig(_Section):
     """`[cluster]`: what replicas share through Redis."""
     a2a: A2AConfig = A2AConfig()
     state: StateConfig = StateConfig()
+    oauth: OAuthConfig = OAuthConfig()
+    """`[oauth]`: the key sealing upstream OAuth tokens in the state store."""
     knowledge: KnowledgeConfig = KnowledgeConfig()  # [knowledge]: the RAG collections
     hooks: list[DeclaredHookConfig] = []
     """`[[hooks]] point, script | python, match, priority`: hooks declared in the config."""

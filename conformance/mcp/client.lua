@@ -3,6 +3,13 @@
 -- The suite appends its server URL, which arrives as ARGS[1]. The script does what any client
 -- of an unknown server would: connect, list the tools, and call each one with arguments built
 -- from its input schema (schema defaults first), answering elicitation with the defaults.
+--
+-- The auth scenarios' servers answer 401: the client logs in with OAuth (auth = "oauth"),
+-- following the authorization headless (the suite's authorization server approves at once).
+-- Credentials the suite hands out (pre-registered clients, client credentials) arrive in the
+-- environment as MCP_CONFORMANCE_CONTEXT, a JSON object; `oauth_env` takes the settings from
+-- it without the script seeing them. Without that variable the client registers itself, or
+-- uses its client ID metadata document where the server supports those.
 
 local url = ARGS[1]
 assert(url, "usage: llmspell run conformance/mcp/client.lua -- SERVER_URL")
@@ -31,6 +38,11 @@ end
 local server = MCP.connect{
   name = "sut",
   url = url,
+  auth = "oauth",
+  oauth = {
+    client_metadata_url = "https://conformance-test.local/client-metadata.json",
+  },
+  oauth_env = "MCP_CONFORMANCE_CONTEXT",
   on_elicit = function(request)
     return { action = "accept", content = defaults(request.schema) }
   end,

@@ -1,5 +1,5 @@
-"""`llmspell mcp list|status|stdio`: the configured upstream MCP servers, and the gateway over
-stdio (gateway.py)."""
+"""`llmspell mcp list|status|stdio|login|logout`: the configured upstream MCP servers, the
+gateway over stdio (gateway.py), and OAuth logins (mcp_login.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import asyncio
 import json
 from typing import Any
 
-from . import gateway
+from . import gateway, mcp_login
 from .common import Commands, catalog_options, error, load_config, show_help
 
 
@@ -31,6 +31,7 @@ def add(commands: Commands) -> None:
     status.add_argument("--url", help="the gateway to ask (default: the config's http address)")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=status_of_servers)
+    mcp_login.add(actions)
     mcp.set_defaults(handler=show_help(mcp))
 
 
@@ -39,13 +40,16 @@ def list_servers(ns: argparse.Namespace) -> int:
     from ..config import ConfigError
 
     async def go() -> list[dict[str, Any]]:
-        async with assemble(load_config(ns), Mode.catalog()) as parts:
+        config = load_config(ns)
+        async with assemble(config, Mode.catalog()) as parts:
             federation = parts.federation
             assert federation is not None
-            return [
+            servers = [
                 {**s, "tool_list": federation.tools(s["name"]) if ns.tools else []}
                 for s in federation.servers()
             ]
+        await mcp_login.auth_states(config, servers)
+        return servers
 
     try:
         servers = asyncio.run(go())
@@ -80,6 +84,7 @@ def status_of_servers(ns: argparse.Namespace) -> int:
         ns.tools = False
         return list_servers(ns)
     servers = [{**s, "tool_list": []} for s in body.get("upstreams", [])]
+    asyncio.run(mcp_login.auth_states(config, servers))
     if not ns.json:
         print(f"gateway at {url}: {body.get('status')}")
     print_servers(servers, ns.json)
@@ -104,6 +109,8 @@ def print_servers(servers: list[dict[str, Any]], as_json: bool) -> None:
         )
         if s.get("error"):
             print(f"{'':<{name}}  error: {s['error']}")
+        if s.get("auth_state", "service") != "service":
+            print(f"{'':<{name}}  auth: {s['auth_state']}")
         for tool in s.get("tool_list", []):
             summary = (tool["description"] or "").splitlines()[0] if tool["description"] else ""
             print(f"    {tool['name']:<{tool_width}}  {summary[:70]}".rstrip())

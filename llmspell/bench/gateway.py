@@ -4,14 +4,18 @@ pipeline costs, in one run: `python -m llmspell.bench gateway [--calls N] [--cli
 1. Warm `tools/call` latency of the peer's `echo` (conformance/peers/mcp_server.py) with one
    client for every path (the mcp SDK's, Streamable HTTP, handshake era), calls interleaved path
    by path so drift hits all alike. Paths: direct to the peer over HTTP; `llmspell gateway`
-   federating it as an HTTP upstream (the same peer process as direct) and as a stdio upstream;
+   federating it as an HTTP upstream (the same peer process as direct; once more with the lean
+   upstream leg switched off, to show what it saves) and as a stdio upstream;
    a FastMCP proxy (`create_proxy`, which opens a fresh backend client per request by default)
    with each upstream transport; mcp-proxy, whose server mode fronts only a stdio command. Each
    third-party proxy is compared with llmspell on the same upstream transport. They run from
    their own virtualenvs under `.bench/`, made on first use; one that cannot be installed or
    started is reported as unavailable and the other paths still run.
 2. Requests/s of the built-in `calculator` under `--clients` concurrent clients (wrk, else an
-   httpx loop), against a default `llmspell gateway` with sessions and with `--stateless`.
+   httpx loop), against a default `llmspell gateway` with sessions and with `--stateless`, and
+   of the stock `mcp` SDK server's trivial tool (stateless JSON, `_sdk_server.py`) under the
+   same load; then the peer's `echo` direct and through a gateway federating it (both on the
+   same cores). The ratios stateless/SDK and proxied/direct are printed.
 3. Pipeline overhead in-process (see pipeline.py).
 
 Targets are printed with PASS/MISS, never asserted: the figures are for a quiet machine.
@@ -20,12 +24,14 @@ Targets are printed with PASS/MISS, never asserted: the figures are for a quiet 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +55,13 @@ BUILTIN_CALL = {"name": "calculator", "arguments": {"expression": "6*7"}}
 TARGET_ADDED_MS = 1.0
 TARGET_SPEEDUP = 10.0
 TARGET_RPS = 1500.0
+LEAN_ENV = "LLMSPELL_UPSTREAM_LEAN"
+SDK_LEG_NOTE = (
+    f"llmspell (sdk): the same gateway with {LEAN_ENV}=0, every upstream call through the "
+    "SDK's client session (what the lean leg saves)"
+)
+TARGET_VS_SDK = 1.0
+TARGET_PROXIED = 0.5
 
 
 @dataclass
@@ -88,6 +101,7 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
     routes = [
         direct,
         Route("llmspell-http", "llmspell", "HTTP", "peer.echo"),
+        Route("llmspell-http-sdk", "llmspell (sdk)", "HTTP", "peer.echo", note=SDK_LEG_NOTE),
         Route("llmspell-stdio", "llmspell", "stdio", "peer.echo"),
         Route("fastmcp-http", "fastmcp proxy", "HTTP", "echo"),
         Route("fastmcp-stdio", "fastmcp proxy", "stdio", "echo"),
@@ -112,6 +126,7 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
 
     configs = {
         "llmspell-http": f"url = {_toml(str(direct.url))}",
+        "llmspell-http-sdk": f"url = {_toml(str(direct.url))}",
         "llmspell-stdio": f"command = {_toml(peer[0])}\nargs = {json.dumps(peer[1:])}",
     }
     for route in routes:
@@ -119,7 +134,8 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
             text = f"builtins = false\n[mcpServers.peer]\n{configs[route.key]}\n"
             config = config_file(tmp, f"{route.key}.toml", text)
             try:
-                route.url = procs.gateway("--config", str(config), cwd=tmp)
+                with _lean(route.key != "llmspell-http-sdk"):
+                    route.url = procs.gateway("--config", str(config), cwd=tmp)
             except RuntimeError as exc:
                 route.error = str(exc)[-300:]
     for route, port, log, proc in pending:
@@ -129,6 +145,20 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
         except RuntimeError as exc:
             route.error = f"did not start: {exc}; {last_line(log)}"
     return routes
+
+
+@contextlib.contextmanager
+def _lean(on: bool) -> Iterator[None]:
+    """The gateway started inside takes the lean upstream leg (protocols/mcp/lean.py) or not."""
+    saved = os.environ.get(LEAN_ENV)
+    os.environ[LEAN_ENV] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(LEAN_ENV, None)
+        else:
+            os.environ[LEAN_ENV] = saved
 
 
 async def _call(route: Route, client: Any, message: str) -> float:
@@ -272,6 +302,9 @@ def latency_section(calls: int) -> dict[str, Any]:
 
 
 def throughput_section(clients: int, seconds: float) -> dict[str, Any]:
+    """One process (or pair) at a time under the same wrk load: the gateway's built-in tool with
+    sessions and stateless, the stock SDK server's trivial tool (stateless JSON), then the peer's
+    `echo` direct and through a gateway federating it (both sharing the cores)."""
     modes = []
     for mode, args in (("sessions", ()), ("stateless", ("--stateless",))):
         _log(f"throughput: {mode}, {clients} clients, {seconds:g} s")
@@ -282,16 +315,68 @@ def throughput_section(clients: int, seconds: float) -> dict[str, Any]:
                 url, BUILTIN_CALL, clients=clients, seconds=seconds, stateful=mode == "sessions"
             )
         modes.append({"mode": mode, **figures})
+    others: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("sdk stateless", lambda: _sdk_server(clients, seconds)),
+        ("peer direct", lambda: _peer(clients, seconds, proxied=False)),
+        ("peer proxied", lambda: _peer(clients, seconds, proxied=True)),
+        ("proxied (sdk)", lambda: _peer(clients, seconds, proxied=True, lean=False)),
+    ]
+    for mode, measure in others:
+        _log(f"throughput: {mode}, {clients} clients, {seconds:g} s")
+        try:
+            modes.append({"mode": mode, **measure()})
+        except Exception as exc:  # one that cannot run is reported, the others still are
+            modes.append({"mode": mode, "error": _why(exc)})
     section: dict[str, Any] = {
         "tool": "calculator",
         "arguments": BUILTIN_CALL["arguments"],
         "clients": clients,
         "seconds": seconds,
         "modes": modes,
+        "ratios": _ratios({m["mode"]: m.get("rps") for m in modes}),
     }
     if _load.wrk_path() is None:
         section["note"] = _load.INSTALL_HINT
     return section
+
+
+def _ratios(rps: dict[str, float | None]) -> dict[str, float]:
+    pairs = {
+        "stateless_vs_sdk": ("stateless", "sdk stateless"),
+        "proxied_vs_direct": ("peer proxied", "peer direct"),
+    }
+    return {
+        name: float(rps[a]) / float(rps[b])  # type: ignore[arg-type]
+        for name, (a, b) in pairs.items()
+        if rps.get(a) and rps.get(b)
+    }
+
+
+def _sdk_server(clients: int, seconds: float) -> dict[str, Any]:
+    """The stock SDK server (`_sdk_server.py`: stateless JSON, uvicorn) with its `calculator`."""
+    with Procs() as procs:
+        port = free_port()
+        proc = procs.spawn([sys.executable, "-m", "llmspell.bench._sdk_server", str(port)])
+        wait_port(port, proc)
+        url = f"http://127.0.0.1:{port}/mcp"
+        return _load.load(url, BUILTIN_CALL, clients=clients, seconds=seconds, stateful=False)
+
+
+PEER_CALL = {"name": "echo", "arguments": {"message": "hi"}}
+
+
+def _peer(clients: int, seconds: float, *, proxied: bool, lean: bool = True) -> dict[str, Any]:
+    """The Python peer's `echo` (sessions, event-stream replies), straight or through a
+    gateway (with sessions) that federates it over HTTP; both on this machine's cores."""
+    with tempfile.TemporaryDirectory() as tmp, Procs() as procs:
+        url = procs.peer_http()
+        call = PEER_CALL
+        if proxied:
+            text = f"builtins = false\n[mcpServers.peer]\nurl = {_toml(url)}\n"
+            with _lean(lean):
+                url = procs.gateway("--config", str(config_file(tmp, "peer.toml", text)), cwd=tmp)
+            call = {**PEER_CALL, "name": "peer.echo"}
+        return _load.load(url, call, clients=clients, seconds=seconds, stateful=True)
 
 
 def _targets(report: dict[str, Any]) -> list[dict[str, str]]:
@@ -323,7 +408,21 @@ def _targets(report: dict[str, Any]) -> list[dict[str, str]]:
             speedup is not None and speedup >= TARGET_SPEEDUP,
             f"{speedup:.2f}x" if speedup is not None else "",
         )
+    ratios = report.get("throughput", {}).get("ratios", {})
+    for key, floor, what in (
+        ("stateless_vs_sdk", TARGET_VS_SDK, "stateless gateway vs the stock SDK server"),
+        ("proxied_vs_direct", TARGET_PROXIED, "proxied vs direct throughput, HTTP upstream"),
+    ):
+        ratio = ratios.get(key)
+        add(
+            f"{what} ≥ {floor:g}x",
+            ratio,
+            ratio is not None and ratio >= floor,
+            f"{ratio:.2f}x" if ratio is not None else "",
+        )
     for mode in report.get("throughput", {}).get("modes", []) or [{"mode": "?"}]:
+        if mode["mode"] not in ("sessions", "stateless", "?"):
+            continue
         rps = mode.get("rps")
         add(
             f"≥ {TARGET_RPS:g} req/s, built-in tool over Streamable HTTP ({mode['mode']})",
@@ -383,10 +482,20 @@ def _print(report: dict[str, Any]) -> None:
             f"{'errors':>8}  load generator"
         )
         for m in thr["modes"]:
+            if "error" in m:
+                print(f"{m['mode']:<14}unavailable: {m['error']}")
+                continue
             print(
                 f"{m['mode']:<14}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}{m['p90_ms']:>8.2f}"
                 f"{m['p99_ms']:>8.2f}{m['errors']:>8}  {m['generator']}"
             )
+
+        labels = {
+            "stateless_vs_sdk": "stateless gateway / stock SDK server (calculator)",
+            "proxied_vs_direct": "peer echo through the gateway / direct (HTTP upstream)",
+        }
+        for key, ratio in thr.get("ratios", {}).items():
+            print(f"  {labels[key]}: {ratio:.2f}x")
 
     print()
     pipe = report["pipeline"]

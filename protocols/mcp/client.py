@@ -29,15 +29,16 @@ from llmspell.runtime.peer import Feature, Peer
 from mcp.client.client import Client
 from mcp.client.session import ClientRequestContext, IncomingMessage
 from mcp.shared.exceptions import MCPError
-from pydantic import BaseModel
 
-from . import translate, transport
+from . import lean, translate, transport
+from .listing import Listing, fetch_listing
+from .oauth_upstream import OAuthUpstream, login_hint
 from .spec import ServerSpec, guard_settings
 from .transport import Lost
 
 logger = logging.getLogger("llmspell.upstream")
 
-State = Literal["connecting", "ready", "down", "closed"]
+State = Literal["connecting", "ready", "down", "needs login", "closed"]
 
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
@@ -46,15 +47,6 @@ STABLE_AFTER = 5.0
 KICK_GAP = 0.2
 """Seconds between attempts, however many calls are waiting for the upstream."""
 CLIENT_INFO = types.Implementation(name="llmspell", version="0.1")
-
-
-class Listing(BaseModel):
-    """What an upstream offers, as its wire types."""
-
-    tools: list[types.Tool] = []
-    prompts: list[types.Prompt] = []
-    resources: list[types.Resource] = []
-    templates: list[types.ResourceTemplate] = []
 
 
 class Upstream:
@@ -68,8 +60,10 @@ class Upstream:
         on_listing: Callable[[Upstream], None] = lambda u: None,
         on_resource_updated: Callable[[str], None] = lambda uri: None,
         fallback: Peer | None = None,
+        oauth: OAuthUpstream | None = None,
     ) -> None:
         self.spec = spec
+        self.oauth = oauth  # auth = "oauth": without usable tokens it waits in `needs login`
         self.name = spec.name
         self.guard = Guard(spec.name, guard_settings(spec))
         self.state: State = "connecting"
@@ -93,6 +87,9 @@ class Upstream:
         self._calls: list[Invocation] = []
         self._task: asyncio.Task[None] | None = None
         self._refresh: asyncio.Task[None] | None = None
+        self._lean: lean.LeanLeg | None = None
+        """One-POST `tools/call` over a Streamable HTTP session's own client (lean.py)."""
+        self.calls = lean.Stats()
 
     # -- life cycle -----------------------------------------------------------------------------
 
@@ -116,6 +113,8 @@ class Upstream:
         failures = 0
         reported: str | None = None
         while True:
+            if self.oauth and (self._lost_how == "login" or not await self.oauth.can_start()):
+                await self._await_login()
             was_ready = False
             started = time.monotonic()
             try:
@@ -126,7 +125,7 @@ class Upstream:
                     async with asyncio.timeout(self.spec.connect_timeout):
                         client = await stack.enter_async_context(self._open())
                     async with asyncio.timeout(self.spec.timeout):
-                        listing = await self._fetch(client)
+                        listing = await fetch_listing(client)
                     was_ready = True
                     self._connected(client, listing)
                     await self._watch(client)
@@ -143,6 +142,8 @@ class Upstream:
                 self._ready.clear()
             if self.state == "closed":
                 return
+            if self._lost_how == "login":
+                continue  # to wait for a login
             self.state = "down"
             self._attempted.set()
             self._attempt.set()
@@ -166,6 +167,16 @@ class Upstream:
                         await self._kick.wait()
             self._kick.clear()
             self.state = "connecting"
+
+    async def _await_login(self) -> None:
+        """`needs login` until the vault changes (`llmspell mcp login`): no reconnect loop."""
+        assert self.oauth is not None
+        self.state, self.error = "needs login", login_hint(self.name)
+        self._attempted.set()
+        self._attempt.set()
+        logger.warning("%s", self.error)
+        await self.oauth.wait_for_login()
+        self.state, self.error = "connecting", None
 
     def _connected(self, client: Client, listing: Listing) -> None:
         self._client = client
@@ -209,8 +220,9 @@ class Upstream:
     async def _open(self) -> AsyncIterator[Client]:
         self._lost = asyncio.Event()
         self._lost_how = None
+        auth = self.oauth.auth(lambda why: self._lose("login", why)) if self.oauth else None
         client = Client(
-            transport.connect(self.spec, self._lose),
+            transport.connect(self.spec, self._lose, auth, on_http=self._lean_on),
             mode="legacy",
             cache=None,
             client_info=CLIENT_INFO,
@@ -222,18 +234,9 @@ class Upstream:
         async with client:
             yield client
 
-    async def _fetch(self, client: Client) -> Listing:
-        """The four listings, asked for at once: one round trip's wait instead of four."""
-        caps = client.server_capabilities
-        wanted = {
-            "tools": client.list_tools if caps.tools is not None else None,
-            "prompts": client.list_prompts if caps.prompts is not None else None,
-            "resources": client.list_resources if caps.resources is not None else None,
-            "templates": client.list_resource_templates if caps.resources is not None else None,
-        }
-        asked = {field: fetch for field, fetch in wanted.items() if fetch is not None}
-        pages = await asyncio.gather(*(_pages(fetch) for fetch in asked.values()))
-        return Listing(**dict(zip(asked, pages, strict=True)))
+    def _lean_on(self, http: httpx2.AsyncClient) -> None:
+        assert self.spec.url is not None
+        self._lean = lean.LeanLeg(self.spec.url, http)
 
     async def _message(self, message: IncomingMessage) -> None:
         if isinstance(
@@ -254,7 +257,7 @@ class Upstream:
         if client is None:
             return
         try:
-            self.listing = await self._fetch(client)
+            self.listing = await fetch_listing(client)
         except (MCPError, httpx2.HTTPError) as exc:
             logger.warning("upstream %s: re-listing failed: %s", self.name, exc)
             return
@@ -266,7 +269,7 @@ class Upstream:
         """The live session, reconnecting first (at once, not after backoff) when it is down."""
         if self._client is not None and self.state == "ready" and not self._lost.is_set():
             return self._client, self._generation
-        if self.state == "closed":
+        if self.state in ("closed", "needs login"):
             raise self._unavailable()
         wait = self.spec.connect_timeout
         remaining = inv.remaining() if inv is not None else None
@@ -281,6 +284,8 @@ class Upstream:
                     await attempt.wait()
                     if self._client is not None and self.state == "ready":
                         return self._client, self._generation
+                    if self.state == "needs login":
+                        break
         except TimeoutError:
             pass
         raise self._unavailable()
@@ -299,13 +304,7 @@ class Upstream:
             client, generation = await self.session(inv)
             self._calls.append(inv)
             try:
-                result = await client.call_tool(
-                    tool,
-                    inv.arguments,
-                    read_timeout_seconds=self._timeout(inv),
-                    progress_callback=_progress(inv) if inv.progress is not None else None,
-                )
-                return translate.tool_result(result)
+                return translate.tool_result(await self._send(client, tool, inv))
             except MCPError as exc:
                 lost = self._lost_by(generation, exc)
                 if lost is None:
@@ -326,6 +325,32 @@ class Upstream:
                 ) from None
             finally:
                 self._calls.remove(inv)
+
+    async def _send(self, client: Client, tool: str, inv: Invocation) -> types.CallToolResult:
+        """One `tools/call`: the lean leg when the call needs nothing back from the server,
+        else (or when the server turned the lean POST away unrun) the SDK session."""
+        leg, version = self._lean, client.protocol_version
+        why = "transport" if leg is None else lean.unsuitable(inv, self.fallback, version)
+        if leg is not None and why is None:
+            try:
+                return await leg.call_tool(
+                    tool,
+                    inv.arguments,
+                    version=version,
+                    within=self._timeout(inv),
+                    stats=self.calls,
+                    validate=client.session.validate_tool_result,
+                    on_notification=self._message,
+                )
+            except lean.NotSent as exc:
+                why = f"refused ({exc})"
+        self.calls.fell_back(why or "transport")
+        return await client.call_tool(
+            tool,
+            inv.arguments,
+            read_timeout_seconds=self._timeout(inv),
+            progress_callback=_progress(inv) if inv.progress is not None else None,
+        )
 
     async def request(self, what: str, inv: Invocation | None, send: Any) -> Any:
         """Any other request (prompts/get, resources/read): one retry after a lost session."""
@@ -349,6 +374,8 @@ class Upstream:
 
     def _lost_by(self, generation: int, exc: MCPError) -> Lost | None:
         """Whether `exc` means the session `generation` is gone (and how); marks it lost."""
+        if self._lost_how == "login" or self.state == "needs login":
+            raise self._unavailable()  # the tokens ran out: no retry, the login hint
         if generation != self._generation:
             return self._lost_how or "dropped"  # already replaced while this call ran
         if self._lost.is_set():
@@ -378,10 +405,13 @@ class Upstream:
         )
 
     def _unavailable(self) -> LLMSpellError:
+        login = self.state == "needs login" or self._lost_how == "login"
         return LLMSpellError(
             ErrorCode.UNAVAILABLE,
-            f"upstream {self.name!r} is unavailable: {self.error or 'not connected'}",
-            data={"server": self.name, "state": self.state},
+            login_hint(self.name)
+            if login
+            else f"upstream {self.name!r} is unavailable: {self.error or 'not connected'}",
+            data={"server": self.name, "state": "needs login" if login else self.state},
         )
 
     # -- requests from the upstream, answered by the caller downstream --------------------------
@@ -420,26 +450,13 @@ class Upstream:
         return {
             **self.spec.public(),
             "state": self.state,
+            "auth": self.spec.auth,
             "error": self.error,
             "tools": len(self.listing.tools),
             "sessions": self.sessions,
+            "calls": self.calls.public(),
             "breaker": self.guard.breaker.state,
         }
-
-
-async def _pages(fetch: Any) -> list[Any]:
-    items: list[Any] = []
-    cursor: str | None = None
-    for _ in range(100):
-        page = await fetch(cursor=cursor)
-        for field in ("tools", "prompts", "resources", "resource_templates"):
-            if hasattr(page, field):
-                items.extend(getattr(page, field))
-                break
-        cursor = page.next_cursor
-        if not cursor:
-            break
-    return items
 
 
 def _progress(inv: Invocation) -> Any:

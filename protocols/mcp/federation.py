@@ -13,9 +13,9 @@ import fnmatch
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
 from llmspell.runtime import (
@@ -39,7 +39,12 @@ from . import translate
 from .background import spawn
 from .client import Upstream
 from .credentials import Exchanger
-from .spec import ServerSpec, SpecError, parse_spec
+from .oauth import with_oauth_env
+from .spec import ServerSpec, parse_spec
+
+if TYPE_CHECKING:
+    from .oauth_upstream import OAuthUpstream
+    from .token_store import TokenVault
 
 logger = logging.getLogger("llmspell.upstream")
 
@@ -61,9 +66,18 @@ CALLER_SESSIONS = 64
 
 class Federation:
     def __init__(
-        self, runtime: Runtime, *, separator: str = DEFAULT_SEPARATOR, startup_wait: float = 5.0
+        self,
+        runtime: Runtime,
+        *,
+        separator: str = DEFAULT_SEPARATOR,
+        startup_wait: float = 5.0,
+        tokens: Callable[[], Awaitable[TokenVault]] | None = None,
     ) -> None:
         self.runtime = runtime
+        self._tokens = tokens
+        """Opens the vault `auth = "oauth"` servers keep tokens in (the gateway's state store);
+        None: tokens in memory, for this process only."""
+        self._vault: TokenVault | None = None
         self.separator = separator
         self.startup_wait = startup_wait
         self.upstreams: dict[str, Upstream] = {}
@@ -95,11 +109,23 @@ class Federation:
             on_listing=self._sync,
             on_resource_updated=self.runtime.resources.updated,
             fallback=peer,
+            oauth=await self._oauth(spec) if spec.auth == "oauth" else None,
         )
         self.upstreams[spec.name] = upstream
         self._offered[spec.name] = _Offered()
         await upstream.start(wait)
         return upstream
+
+    async def _oauth(self, spec: ServerSpec) -> OAuthUpstream:
+        from .oauth_upstream import OAuthUpstream
+
+        if self._tokens is None:  # no state store: a script's own login, headless
+            from .oauth import MemoryTokenStorage
+
+            return OAuthUpstream(spec, MemoryTokenStorage(), "headless")
+        if self._vault is None:
+            self._vault = await self._tokens()
+        return OAuthUpstream(spec, self._vault.storage(spec.name))
 
     async def remove(self, name: str) -> None:
         upstream = self.upstreams.pop(name, None)
@@ -114,7 +140,7 @@ class Federation:
         opened on first use with the caller's token and kept while it is among the most
         recently used."""
         spec = upstream.spec
-        if spec.auth == "service":
+        if spec.auth in ("service", "oauth"):
             return upstream
         if not caller.credential:
             raise LLMSpellError(
@@ -151,8 +177,8 @@ class Federation:
 
     async def connect(self, spec: Mapping[str, Any], *, peer: Peer | None = None) -> dict[str, Any]:
         try:
-            parsed = parse_spec(spec)
-        except SpecError as exc:
+            parsed = parse_spec(with_oauth_env(spec))
+        except ValueError as exc:  # SpecError, or a bad oauth_env
             raise LLMSpellError(ErrorCode.INVALID_ARGUMENTS, f"MCP.connect: {exc}") from None
         upstream = await self.add(parsed, wait=parsed.connect_timeout, peer=peer)
         if upstream.state != "ready":

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from .credentials import TokenExchange
+from .oauth import OAuthSettings
 
 _ENV = re.compile(r"\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -60,16 +61,20 @@ class ServerSpec(BaseModel):
     max_concurrency: int = Field(default=0, ge=0, description="calls in flight; 0: no cap")
     breaker_failures: int = Field(default=5, ge=0, description="failures in a row; 0: off")
     breaker_reset: float = Field(default=30.0, gt=0, description="seconds open before a probe")
-    auth: Literal["service", "passthrough", "exchange"] = "service"
+    auth: Literal["service", "passthrough", "exchange", "oauth"] = "service"
     """service: every call goes with this entry's own `headers`. passthrough: each caller's
     calls go over a session of its own that carries the caller's bearer token. exchange: the
-    same, with a token traded for the caller's (RFC 8693) at `token_exchange.url`."""
+    same, with a token traded for the caller's (RFC 8693) at `token_exchange.url`. oauth: the
+    gateway logs in itself (`llmspell mcp login NAME`), with `oauth` settings if any."""
     token_exchange: TokenExchange | None = None
+    oauth: OAuthSettings | None = None
 
     @model_validator(mode="after")
     def _exchange(self) -> ServerSpec:
         if self.auth == "exchange" and self.token_exchange is None:
             raise ValueError('auth = "exchange" needs token_exchange = { url, client_id, ... }')
+        if self.auth == "oauth" and self.url is None:
+            raise ValueError('auth = "oauth" needs a url (an HTTP server)')
         return self
 
     @model_validator(mode="after")

@@ -17,18 +17,32 @@ from mcp.client.streamable_http import streamable_http_client
 
 from .spec import ServerSpec
 
-Lost = Literal["refused", "expired", "dropped"]
-"""How a session was lost: refused and expired requests never reached a tool; dropped may have."""
+Lost = Literal["refused", "expired", "dropped", "login"]
+"""How a session was lost: refused and expired requests never reached a tool; dropped may have;
+login: the OAuth tokens ran out (`auth = "oauth"`), and nothing reached the server."""
 Lose = Callable[[Lost, str], None]
 
 
-def connect(spec: ServerSpec, lose: Lose) -> AbstractAsyncContextManager[Any]:
-    """The read and write streams of a new connection to `spec`'s server; `lose` hears how it
-    was lost, as soon as that is seen."""
-    return _watched(_transport(spec, lose), lambda: lose("dropped", "connection closed"))
+def connect(
+    spec: ServerSpec,
+    lose: Lose,
+    auth: httpx2.Auth | None = None,
+    *,
+    on_http: Callable[[httpx2.AsyncClient], None] | None = None,
+) -> AbstractAsyncContextManager[Any]:
+    """The read and write streams of a new connection to `spec`'s server (HTTP requests signed
+    by `auth` when given); `lose` hears how it was lost, as soon as that is seen. `on_http`
+    gets a Streamable HTTP connection's client (the lean call path shares its pool and auth)."""
+    transport = _transport(spec, lose, auth, on_http)
+    return _watched(transport, lambda: lose("dropped", "connection closed"))
 
 
-def _transport(spec: ServerSpec, lose: Lose) -> Any:
+def _transport(
+    spec: ServerSpec,
+    lose: Lose,
+    auth: httpx2.Auth | None,
+    on_http: Callable[[httpx2.AsyncClient], None] | None = None,
+) -> Any:
     if spec.command is not None:
         params = StdioServerParameters(
             command=spec.command, args=spec.args, env=spec.env or None, cwd=spec.cwd
@@ -36,12 +50,15 @@ def _transport(spec: ServerSpec, lose: Lose) -> Any:
         return stdio_client(params)
     assert spec.url is not None
     if spec.transport == "sse":
-        return sse_client(spec.url, headers=spec.headers or None)
+        return sse_client(spec.url, headers=spec.headers or None, auth=auth)
     http = httpx2.AsyncClient(
         headers=spec.headers or None,
+        auth=auth,
         timeout=httpx2.Timeout(30.0, read=300.0),  # the SDK's defaults: SSE streams idle
         transport=_Watch(httpx2.AsyncHTTPTransport(), lose),
     )
+    if on_http is not None:
+        on_http(http)
     return _owning(http, streamable_http_client(spec.url, http_client=http))
 
 

@@ -80,6 +80,12 @@ CLIENT_SCENARIOS = ["initialize", "tools_call", "sse-retry", "elicitation-sep103
 def test_official_conformance_client_scenarios(scenario: str) -> None:
     """llmspell's MCP client (a Lua script on `MCP.connect`) under the suite's own test servers
     (they listen on an ephemeral port the suite picks; the client reaches them on localhost)."""
+    client_scenario_passes(scenario)
+
+
+def client_scenario_passes(scenario: str) -> str:
+    """Run one client scenario against `conformance/mcp/client.lua`; assert every check passed
+    and return the suite's `Passed: n/n` line."""
     client = f"{sys.executable} -m llmspell run {ROOT / 'conformance' / 'mcp' / 'client.lua'} --"
     run = subprocess.run(
         [str(NODE), str(CONFORMANCE), "client", "--command", client, "--scenario", scenario],
@@ -94,3 +100,4 @@ def test_official_conformance_client_scenarios(scenario: str) -> None:
     assert result, out[-3000:]
     assert result.group(1) == result.group(2) and result.group(3) == "0", out[-3000:]
     assert run.returncode == 0
+    return result.group(0)

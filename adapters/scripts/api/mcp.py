@@ -31,7 +31,9 @@ def bind(host: ScriptHost) -> dict[str, HostFunction]:
 
 async def connect(host: ScriptHost, spec: Any) -> dict[str, Any]:
     """`MCP.connect{name=, command=, args=, env=}` or `MCP.connect{name=, url=, headers=}`, with
-    `on_sample=` / `on_elicit=` functions to answer the server's requests."""
+    `on_sample=` / `on_elicit=` functions to answer the server's requests, and `auth = "oauth"`
+    with `oauth = {...}` (`oauth_env = NAME` adds settings from a JSON object in that
+    environment variable, so secrets need not pass through the script)."""
     need(isinstance(spec, dict), "MCP.connect{name=..., command=... or url=...}")
     handlers = {k: spec.pop(k) for k in ("on_sample", "on_elicit") if k in spec}
     for key, fn in handlers.items():
