@@ -87,15 +87,69 @@ local copy_plain
 local function enter_copy(fn, t)
   return enter(fn, copy_plain(t))
 end
--- Hooks that follow each other at a point, in one entry (see LuaEngine.run_hooks). The batch
--- gets one copy of the memoised context, each hook a shallow copy of that (as Python hooks get
--- `dict(ctx)`): what a hook returns counts, not what it edits in place. at[1]: the last to run.
+-- A hook's context, copied as it is read: fields come from the memoised source on first read,
+-- a nested table as a fresh copy kept for the next read, writes stay in the hook's own view. A
+-- hook that reads little copies little, and the source is never handed out. pairs(), # and the
+-- host (is_null, below: every table the host receives) see it whole, as a plain table.
+local sources, views = setmetatable({}, {__mode = "k"}), setmetatable({}, {__mode = "k"})
+local GONE = {}
+local function materialize(p)
+  local src, view = sources[p], views[p]
+  sources[p], views[p] = nil, nil
+  setmetatable(p, nil)
+  for k, x in next, src do
+    local y = view and view[k]
+    if y == nil then
+      if type(x) == "table" and x ~= NULL then x = copy_plain(x) end
+      rawset(p, k, x)
+    elseif y ~= GONE then
+      rawset(p, k, y)
+    end
+  end
+  if view then
+    for k, y in next, view do
+      if src[k] == nil and y ~= GONE then rawset(p, k, y) end
+    end
+  end
+end
+local CONTEXT = {
+  __name = "context",
+  __index = function(p, k)
+    local view = views[p]
+    local y = view and view[k]
+    if y ~= nil then
+      if y == GONE then return nil end
+      return y
+    end
+    local x = sources[p][k]
+    if type(x) == "table" and x ~= NULL then
+      x = copy_plain(x)
+      if view == nil then view = {}; views[p] = view end
+      view[k] = x
+    end
+    return x
+  end,
+  __newindex = function(p, k, v)
+    local view = views[p]
+    if view == nil then view = {}; views[p] = view end
+    if v == nil then view[k] = GONE else view[k] = v end
+  end,
+  __pairs = function(p)
+    materialize(p)
+    return next, p, nil
+  end,
+  __len = function(p)
+    materialize(p)
+    return #p
+  end,
+}
+-- Hooks that follow each other at a point, in one entry (see LuaEngine.run_hooks), each with a
+-- context of its own over the same source. at[1]: the last to run.
 local function each(at, fns, n, t)
-  t = copy_plain(t)
   for i = 1, n do
     at[1] = i
-    local c = {}
-    for k, v in next, t do c[k] = v end
+    local c = setmetatable({}, CONTEXT)
+    sources[c] = t
     local out = fns[i](c)
     if out ~= nil then return out end
   end
@@ -178,7 +232,10 @@ local function define_builder(ns, fields, build)
   end
 end
 
-local function is_null(v) return v == NULL end
+local function is_null(v)
+  if sources[v] ~= nil then materialize(v) end
+  return v == NULL
+end
 local function new_table() return {} end
 -- A fresh copy of a table made from host data (the memo's): plain tables, JSON.null kept.
 function copy_plain(t)

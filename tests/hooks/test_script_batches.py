@@ -4,6 +4,7 @@ failing hook's line, and in-place edits that leak neither into the call nor into
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,15 @@ Hook.register("before_tool", function(ctx)
   table.insert(seen, ctx.component)
   if ctx.arguments.expression == "0 + 1" then error("zero is refused here") end
 end, {priority = "last", match = "calculator", name = "guard"})
+Hook.register("after_tool", function(ctx)
+  ctx.extra = "added"
+  ctx.caller = nil
+  local keys = {}
+  for k in pairs(ctx) do table.insert(keys, k) end
+  table.sort(keys)
+  whole = table.concat(keys, " ") .. "|" .. JSON.encode(ctx)
+end, {match = "calculator"})
+Tool.define{name = "lua.whole", handler = function() return whole end}
 Tool.define{name = "lua.report", handler = function()
   local out = table.concat(order, ",") .. "|" .. table.concat(seen, ",")
   order, seen = {}, {}
@@ -87,3 +97,15 @@ async def test_a_failing_hook_in_a_batch_is_named_with_its_line(runtime: Any) ->
     assert runtime.python_order == ["python-low"]  # it runs between the batch and the guard
     report = (await runtime.call("lua.report")).text
     assert report.startswith("lua-first,lua-high,lua-normal,lua-last|")
+
+
+async def test_a_context_is_whole_to_pairs_and_to_the_host(runtime: Any) -> None:
+    """A hook's context is filled in as it is read; pairs() and a host function (JSON.encode)
+    still see every key, with the hook's own additions and deletions."""
+    await runtime.call("calculator", {"expression": "6*7"})
+    keys, encoded = (await runtime.call("lua.whole")).text.split("|", 1)
+    assert keys == "arguments component extra kind point result"
+    seen = json.loads(encoded)
+    assert seen["extra"] == "added" and "caller" not in seen
+    assert seen["arguments"] == {"expression": "6*7 + 1"}
+    assert seen["result"]["text"] == "43" and seen["point"] == "after_tool"
