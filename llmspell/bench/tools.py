@@ -170,18 +170,6 @@ SLOW = frozenset(
 """Tools timed with a fifth of `--calls` (at least one): each call takes milliseconds."""
 WARMUP, SLOW_WARMUP = 3, 1
 RENDER_CALLS = 3
-CATEGORY_ORDER = (
-    "files",
-    "data",
-    "utilities",
-    "system",
-    "media",
-    "web",
-    "messaging",
-    "charts",
-    "code",
-    "ai",
-)
 RESIZE = {"operation": "resize", "path": "photo.jpg", "width": 800}
 PHOTO_SIZE = (4000, 3000)
 
@@ -469,7 +457,9 @@ async def _measure(folder: Path, calls: int) -> Measured:
 
 def _print(measured: Measured, calls: int) -> None:
     rows, resized = measured.rows, measured.resized
-    order = {c: n for n, c in enumerate(CATEGORY_ORDER)}
+    from llmspell.adapters.tools.registry import CATEGORIES
+
+    order = {c: n for n, c in enumerate(CATEGORIES)}
     print(
         f"tools: one typical call per built-in via runtime.call, median and p90 of {calls} calls "
         f"({max(1, calls // 5)} for {', '.join(sorted(SLOW))})"

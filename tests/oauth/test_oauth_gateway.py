@@ -25,7 +25,7 @@ import httpx
 import pytest
 from mcp.client.client import Client
 from mcp.shared.exceptions import MCPError
-from mcpserver.conftest import HttpPeer, env, free_port, gateway, peers
+from mcpserver.conftest import HttpPeer, RunningGateway, env, free_port, gateway, peers
 
 HERE = Path(__file__).parent
 TTL = 2.0
@@ -85,6 +85,12 @@ def _llmspell(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         env=_env(),
         timeout=60,
     )
+
+
+def _status(config: Path, running: RunningGateway, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`llmspell mcp status` asking the running gateway for its upstreams' states."""
+    url = running.url.removesuffix("/mcp")
+    return _llmspell("mcp", "status", "--config", str(config), "--url", url, cwd=cwd)
 
 
 def _env() -> dict[str, str]:
@@ -179,15 +185,7 @@ def test_login_call_refresh_revoke_and_login_again(tmp_path: Path, servers: Serv
     with gateway(config=config, cwd=tmp_path, extra_env={"LLMSPELL_TOKEN_KEY": ""}) as running:
         assert _until(lambda: _ready(running.url)["status"] == "ready"), _ready(running.url)
         assert call(running.url, "one") == "echo: one"
-        status = _llmspell(
-            "mcp",
-            "status",
-            "--config",
-            str(config),
-            "--url",
-            running.url.removesuffix("/mcp"),
-            cwd=tmp_path,
-        )
+        status = _status(config, running, tmp_path)
         # 2 s tokens: "authorized, expires in 1 s", or already "expired, will refresh"
         assert re.search(r"auth: oauth: (authorized|expired, will refresh)", status.stdout), status
 
@@ -204,15 +202,7 @@ def test_login_call_refresh_revoke_and_login_again(tmp_path: Path, servers: Serv
         assert _until(lambda: _ready(running.url)["upstreams"][0]["state"] == "needs login")
         again = call(running.url, "four")
         assert "llmspell mcp login prot" in again, again
-        status = _llmspell(
-            "mcp",
-            "status",
-            "--config",
-            str(config),
-            "--url",
-            running.url.removesuffix("/mcp"),
-            cwd=tmp_path,
-        )
+        status = _status(config, running, tmp_path)
         assert "needs login" in status.stdout, status
 
         # A new login is picked up by the running gateway: no restart.
