@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from llmspell.protocols.mcp import McpServer, sdk_private
-from llmspell.protocols.mcp.http import HttpOptions, asgi_app, session_manager
+from llmspell.protocols.mcp.http import HttpOptions, asgi_app, lean_stats, session_manager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -97,6 +97,7 @@ def build_app(
         upstreams = gateway.upstreams()
         ok = all(u["state"] == "ready" for u in upstreams)
         body: dict[str, Any] = {"status": "ready" if ok else "degraded", "upstreams": upstreams}
+        body["mcp_requests"] = lean_stats(manager)  # answered by the lean leg or the SDK
         if gateway.cluster is not None:  # the replicas alive now, by their heartbeats
             body["replica"] = gateway.cluster.replica
             try:

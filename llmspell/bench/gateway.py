@@ -51,14 +51,20 @@ from .pipeline import pipeline_overhead, print_overhead
 
 WARMUP = 50
 READY_SECONDS = 30.0
-BUILTIN_CALL = {"name": "calculator", "arguments": {"expression": "6*7"}}
+BUILTIN_ARGS: dict[str, Any] = {"expression": "6*7"}
+BUILTIN_CALL = {"name": "calculator", "arguments": BUILTIN_ARGS}
 TARGET_ADDED_MS = 1.0
 TARGET_SPEEDUP = 10.0
 TARGET_RPS = 1500.0
 LEAN_ENV = "LLMSPELL_UPSTREAM_LEAN"
+SERVER_LEAN_ENV = "LLMSPELL_SERVER_LEAN"
 SDK_LEG_NOTE = (
     f"llmspell (sdk): the same gateway with {LEAN_ENV}=0, every upstream call through the "
     "SDK's client session (what the lean leg saves)"
+)
+SDK_SERVER_NOTE = (
+    f"(sdk srv): the same gateway with {SERVER_LEAN_ENV}=0, every request through the SDK's "
+    "Streamable HTTP server machinery (what the lean downstream leg saves)"
 )
 TARGET_VS_SDK = 1.0
 TARGET_PROXIED = 0.5
@@ -74,6 +80,8 @@ class Route:
     """How the last hop reaches the peer: "-" (direct), "HTTP" or "stdio"."""
     tool: str
     url: str | None = None
+    arguments: dict[str, Any] | None = None
+    """The call's arguments; None: the peer's `echo` with a message."""
     error: str | None = None
     note: str = ""
     times: list[float] = field(default_factory=list)
@@ -102,10 +110,20 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
         direct,
         Route("llmspell-http", "llmspell", "HTTP", "peer.echo"),
         Route("llmspell-http-sdk", "llmspell (sdk)", "HTTP", "peer.echo", note=SDK_LEG_NOTE),
+        Route("llmspell-http-srv", "llmspell (sdk srv)", "HTTP", "peer.echo", note=SDK_SERVER_NOTE),
         Route("llmspell-stdio", "llmspell", "stdio", "peer.echo"),
         Route("fastmcp-http", "fastmcp proxy", "HTTP", "echo"),
         Route("fastmcp-stdio", "fastmcp proxy", "stdio", "echo"),
         Route("mcp-proxy-stdio", "mcp-proxy", "stdio", "echo"),
+        Route("builtin", "built-in", "-", "calculator", arguments=BUILTIN_ARGS),
+        Route(
+            "builtin-srv",
+            "built-in (sdk srv)",
+            "-",
+            "calculator",
+            arguments=BUILTIN_ARGS,
+            note=SDK_SERVER_NOTE,
+        ),
     ]
     upstream = {"HTTP": [str(direct.url)], "stdio": peer}
     launchers = {"fastmcp": _thirdparty.fastmcp_command, "mcp-proxy": _thirdparty.mcp_proxy_command}
@@ -127,17 +145,25 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
     configs = {
         "llmspell-http": f"url = {_toml(str(direct.url))}",
         "llmspell-http-sdk": f"url = {_toml(str(direct.url))}",
+        "llmspell-http-srv": f"url = {_toml(str(direct.url))}",
         "llmspell-stdio": f"command = {_toml(peer[0])}\nargs = {json.dumps(peer[1:])}",
     }
     for route in routes:
         if route.key in configs:
             text = f"builtins = false\n[mcpServers.peer]\n{configs[route.key]}\n"
-            config = config_file(tmp, f"{route.key}.toml", text)
-            try:
-                with _lean(route.key != "llmspell-http-sdk"):
-                    route.url = procs.gateway("--config", str(config), cwd=tmp)
-            except RuntimeError as exc:
-                route.error = str(exc)[-300:]
+            args: tuple[str, ...] = ("--config", str(config_file(tmp, f"{route.key}.toml", text)))
+        elif route.key.startswith("builtin"):
+            args = ()  # an empty cwd: no ./llmspell.toml, the defaults (built-ins on)
+        else:
+            continue
+        try:
+            with (
+                _lean(route.key != "llmspell-http-sdk"),
+                _server_lean(not route.key.endswith("srv")),
+            ):
+                route.url = procs.gateway(*args, cwd=tmp)
+        except RuntimeError as exc:
+            route.error = str(exc)[-300:]
     for route, port, log, proc in pending:
         try:
             wait_port(port, proc)
@@ -148,22 +174,33 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
 
 
 @contextlib.contextmanager
-def _lean(on: bool) -> Iterator[None]:
-    """The gateway started inside takes the lean upstream leg (protocols/mcp/lean.py) or not."""
-    saved = os.environ.get(LEAN_ENV)
-    os.environ[LEAN_ENV] = "1" if on else "0"
+def _switch(name: str, on: bool) -> Iterator[None]:
+    saved = os.environ.get(name)
+    os.environ[name] = "1" if on else "0"
     try:
         yield
     finally:
         if saved is None:
-            os.environ.pop(LEAN_ENV, None)
+            os.environ.pop(name, None)
         else:
-            os.environ[LEAN_ENV] = saved
+            os.environ[name] = saved
+
+
+def _lean(on: bool) -> contextlib.AbstractContextManager[None]:
+    """The gateway started inside takes the lean upstream leg (protocols/mcp/lean.py) or not."""
+    return _switch(LEAN_ENV, on)
+
+
+def _server_lean(on: bool) -> contextlib.AbstractContextManager[None]:
+    """The gateway started inside answers with the lean downstream leg
+    (protocols/mcp/lean_server.py) or all through the SDK's server transport."""
+    return _switch(SERVER_LEAN_ENV, on)
 
 
 async def _call(route: Route, client: Any, message: str) -> float:
+    arguments = route.arguments if route.arguments is not None else {"message": message}
     started = time.perf_counter()
-    result = await client.call_tool(route.tool, {"message": message})
+    result = await client.call_tool(route.tool, arguments)
     elapsed = (time.perf_counter() - started) * 1000
     if result.is_error:
         raise RuntimeError(f"{route.tool} returned isError: {result.content}")
@@ -306,13 +343,20 @@ def throughput_section(clients: int, seconds: float) -> dict[str, Any]:
     sessions and stateless, the stock SDK server's trivial tool (stateless JSON), then the peer's
     `echo` direct and through a gateway federating it (both sharing the cores)."""
     modes = []
-    for mode, args in (("sessions", ()), ("stateless", ("--stateless",))):
+    for mode, args in (
+        ("sessions", ()),
+        ("stateless", ("--stateless",)),
+        ("sessions (sdk srv)", ()),
+        ("stateless (sdk srv)", ("--stateless",)),
+    ):
         _log(f"throughput: {mode}, {clients} clients, {seconds:g} s")
         # One gateway at a time; an empty cwd means no ./llmspell.toml, so the defaults.
         with tempfile.TemporaryDirectory() as tmp, Procs() as procs:
-            url = procs.gateway(*args, cwd=tmp)
+            with _server_lean(not mode.endswith("(sdk srv)")):
+                url = procs.gateway(*args, cwd=tmp)
+            stateful = mode.startswith("sessions")
             figures = _load.load(
-                url, BUILTIN_CALL, clients=clients, seconds=seconds, stateful=mode == "sessions"
+                url, BUILTIN_CALL, clients=clients, seconds=seconds, stateful=stateful
             )
         modes.append({"mode": mode, **figures})
     others: list[tuple[str, Callable[[], dict[str, Any]]]] = [
@@ -320,6 +364,7 @@ def throughput_section(clients: int, seconds: float) -> dict[str, Any]:
         ("peer direct", lambda: _peer(clients, seconds, proxied=False)),
         ("peer proxied", lambda: _peer(clients, seconds, proxied=True)),
         ("proxied (sdk)", lambda: _peer(clients, seconds, proxied=True, lean=False)),
+        ("proxied (sdk srv)", lambda: _peer(clients, seconds, proxied=True, server_lean=False)),
     ]
     for mode, measure in others:
         _log(f"throughput: {mode}, {clients} clients, {seconds:g} s")
@@ -344,6 +389,9 @@ def _ratios(rps: dict[str, float | None]) -> dict[str, float]:
     pairs = {
         "stateless_vs_sdk": ("stateless", "sdk stateless"),
         "proxied_vs_direct": ("peer proxied", "peer direct"),
+        "sessions_lean_vs_sdk_srv": ("sessions", "sessions (sdk srv)"),
+        "stateless_lean_vs_sdk_srv": ("stateless", "stateless (sdk srv)"),
+        "proxied_lean_vs_sdk_srv": ("peer proxied", "proxied (sdk srv)"),
     }
     return {
         name: float(rps[a]) / float(rps[b])  # type: ignore[arg-type]
@@ -365,7 +413,9 @@ def _sdk_server(clients: int, seconds: float) -> dict[str, Any]:
 PEER_CALL = {"name": "echo", "arguments": {"message": "hi"}}
 
 
-def _peer(clients: int, seconds: float, *, proxied: bool, lean: bool = True) -> dict[str, Any]:
+def _peer(
+    clients: int, seconds: float, *, proxied: bool, lean: bool = True, server_lean: bool = True
+) -> dict[str, Any]:
     """The Python peer's `echo` (sessions, event-stream replies), straight or through a
     gateway (with sessions) that federates it over HTTP; both on this machine's cores."""
     with tempfile.TemporaryDirectory() as tmp, Procs() as procs:
@@ -373,7 +423,7 @@ def _peer(clients: int, seconds: float, *, proxied: bool, lean: bool = True) -> 
         call = PEER_CALL
         if proxied:
             text = f"builtins = false\n[mcpServers.peer]\nurl = {_toml(url)}\n"
-            with _lean(lean):
+            with _lean(lean), _server_lean(server_lean):
                 url = procs.gateway("--config", str(config_file(tmp, "peer.toml", text)), cwd=tmp)
             call = {**PEER_CALL, "name": "peer.echo"}
         return _load.load(url, call, clients=clients, seconds=seconds, stateful=True)
@@ -443,17 +493,18 @@ def _print(report: dict[str, Any]) -> None:
             f"{lat['warmup']} warm-up\nclient: {lat['client']}"
         )
         print(
-            f"{'path':<15}{'upstream':<10}{'p50 ms':>8}{'p99 ms':>8}{'+p50 ms':>9}{'x direct':>9}"
+            f"{'path':<20}{'upstream':<10}{'p50 ms':>8}{'p99 ms':>8}{'+p50 ms':>9}{'x direct':>9}"
         )
         notes = []
         for p in lat["paths"]:
-            start = f"{p['label']:<15}{p['upstream']:<10}"
+            start = f"{p['label']:<20}{p['upstream']:<10}"
             if p.get("note") and p["note"] not in notes:
                 notes.append(p["note"])
             if "error" in p:
                 print(f"{start}unavailable: {p['error']}")
                 continue
-            added = "" if p["path"] == "direct" else f"{p['added_p50_ms']:+.2f}"
+            bare = p["path"] == "direct" or p["path"].startswith("builtin")  # nothing to add to
+            added = "" if bare else f"{p['added_p50_ms']:+.2f}"
             print(f"{start}{p['p50_ms']:>8.2f}{p['p99_ms']:>8.2f}{added:>9}{p['x_direct']:>9.2f}")
         for note in notes:
             print(f"  {note}")
@@ -478,21 +529,24 @@ def _print(report: dict[str, Any]) -> None:
         if "note" in thr:
             print(thr["note"])
         print(
-            f"{'gateway mode':<14}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+            f"{'gateway mode':<21}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
             f"{'errors':>8}  load generator"
         )
         for m in thr["modes"]:
             if "error" in m:
-                print(f"{m['mode']:<14}unavailable: {m['error']}")
+                print(f"{m['mode']:<21}unavailable: {m['error']}")
                 continue
             print(
-                f"{m['mode']:<14}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}{m['p90_ms']:>8.2f}"
+                f"{m['mode']:<21}{m['rps']:>8.0f}{m['p50_ms']:>8.2f}{m['p90_ms']:>8.2f}"
                 f"{m['p99_ms']:>8.2f}{m['errors']:>8}  {m['generator']}"
             )
 
         labels = {
             "stateless_vs_sdk": "stateless gateway / stock SDK server (calculator)",
             "proxied_vs_direct": "peer echo through the gateway / direct (HTTP upstream)",
+            "sessions_lean_vs_sdk_srv": "sessions, lean downstream leg on / off",
+            "stateless_lean_vs_sdk_srv": "stateless, lean downstream leg on / off",
+            "proxied_lean_vs_sdk_srv": "proxied, lean downstream leg on / off",
         }
         for key, ratio in thr.get("ratios", {}).items():
             print(f"  {labels[key]}: {ratio:.2f}x")

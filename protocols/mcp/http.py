@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import asgi
 from ..asgi import declared_length, read_body
-from . import sdk_private
+from . import lean_server, sdk_private
 from .event_store import MemoryEventStore
 from .server import McpServer
 from .sessions import session_hook
@@ -74,6 +74,11 @@ def asgi_app(manager: StreamableHTTPSessionManager) -> ASGIApp:
     return _Guard(StreamableHTTPASGIApp(manager), manager)
 
 
+def lean_stats(manager: StreamableHTTPSessionManager) -> dict[str, Any]:
+    """How `/mcp` requests were answered: by the lean leg or the SDK (`lean_server`)."""
+    return lean_server.stats(manager).public()
+
+
 def _security(options: HttpOptions) -> TransportSecuritySettings | None:
     """Localhost servers must refuse other Host/Origin headers (DNS rebinding protection)."""
     if options.host not in LOOPBACK and not options.allowed_hosts:
@@ -105,6 +110,7 @@ class _Guard:
         self.app = app
         self.max_body = manager.max_request_body_size
         self.security = TransportSecurityMiddleware(manager.security_settings)
+        self.lean = lean_server.LeanServer(manager, self.security)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -112,6 +118,7 @@ class _Guard:
             return
         send = _json_refusals(send)
         if scope["method"] != "POST":
+            self.lean.count_sdk(scope, None)
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
@@ -148,6 +155,8 @@ class _Guard:
             await _error(send, status, message, rid)
             return
         assert body is not None
+        if body.complete and await self.lean.answer(scope, body.data, send):
+            return
         await self.app(scope, body.replay(receive), send)
 
 

@@ -7,10 +7,13 @@ runs them all against the installed SDK, so an upgrade that moves one fails ther
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import anyio
 from mcp.server import Server
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
@@ -90,3 +93,74 @@ def watch_sessions(
 
     manager._serve_opening_request = serve_opening_request  # type: ignore[method-assign,assignment]
     manager._discard_session = discard_session  # type: ignore[method-assign]
+
+
+def lifespan_state(manager: StreamableHTTPSessionManager) -> Any:
+    """What the server's lifespan yielded, which the manager hands every connection it serves
+    (`ServerRunner(..., lifespan_state)`); None before `run()`."""
+    try:
+        return manager._lifespan_state
+    except AttributeError:
+        raise _missing("StreamableHTTPSessionManager._lifespan_state") from None
+
+
+def running(manager: StreamableHTTPSessionManager) -> bool:
+    """Whether the manager's `run()` is in force (it refuses requests outside it)."""
+    try:
+        return manager._task_group is not None
+    except AttributeError:
+        raise _missing("StreamableHTTPSessionManager._task_group") from None
+
+
+def live_transport(manager: StreamableHTTPSessionManager, session_id: str, user: Any) -> Any:
+    """The transport of the live session `session_id` when `user` (the request's
+    `scope["user"]`) is the principal that opened it and its idle timeout has not fired; else
+    None (the SDK then answers the request: 404, or the end of the session)."""
+    from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, authorization_context
+
+    try:
+        transport = manager._server_instances.get(session_id)
+        owners = manager._session_owners
+    except AttributeError:
+        raise _missing("StreamableHTTPSessionManager._server_instances") from None
+    if transport is None or transport.is_terminated:
+        return None
+    requestor = authorization_context(user) if isinstance(user, AuthenticatedUser) else None
+    if requestor != owners.get(session_id):
+        return None
+    idle = transport.idle_scope
+    if idle is not None and idle.cancel_called:
+        return None
+    return transport
+
+
+@contextlib.contextmanager
+def in_flight(transport: Any) -> Iterator[None]:
+    """Count a request the session's transport does not see as in flight, as its own
+    `handle_request` does: the idle countdown pauses while any is served and restarts after."""
+    try:
+        idle, timeout = transport.idle_scope, transport._idle_timeout
+    except AttributeError:
+        raise _missing("StreamableHTTPServerTransport._idle_timeout") from None
+    if idle is None or timeout is None:
+        yield
+        return
+    transport._requests_in_flight += 1
+    idle.deadline = math.inf
+    try:
+        yield
+    finally:
+        transport._requests_in_flight -= 1
+        if not transport._requests_in_flight:
+            idle.deadline = anyio.current_time() + timeout
+
+
+def resumed_stream(transport: Any, stream_id: str) -> Any:
+    """Where the session's transport forwards live events of `stream_id` to a client that
+    resumed it (a GET with `Last-Event-ID` registers one after replaying the store), or None."""
+    try:
+        streams = transport._request_streams
+    except AttributeError:
+        raise _missing("StreamableHTTPServerTransport._request_streams") from None
+    pair = streams.get(stream_id)
+    return None if pair is None else pair[0]

@@ -34,7 +34,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from .. import asgi
-from . import sdk_private, translate
+from . import lean_server, sdk_private, translate
 from .background import spawn
 from .peer import McpPeer
 
@@ -101,6 +101,7 @@ class McpServer:
         if key not in self._connections and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
             self._connections[key] = conn
             conn.exit_stack.callback(self._connections.pop, key, None)
+            lean_server.remember(conn)  # its later calls may take the lean leg
         return conn
 
     def _broadcast(self, what: str) -> None:

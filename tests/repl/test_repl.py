@@ -89,8 +89,9 @@ def entry(child: pexpect.spawn, text: str) -> None:
 
 def shows(child: pexpect.spawn, value: str) -> None:
     """`value` printed on a line of its own (after the prompt ends: a newline, or the escape
-    that turns bracketed paste off), not inside the echo of what was typed."""
-    child.expect(r"(?:\n|\x1b\[\?2004l)" + re.escape(value) + r"\r\n")
+    that turns bracketed paste off, or the erase that clears a slow entry's "running" line),
+    not inside the echo of what was typed."""
+    child.expect(r"(?:\n|\x1b\[\?2004l|\r\x1b\[K)" + re.escape(value) + r"\r\n")
 
 
 def test_multiline_lua_function_then_call(tmp_path: Path) -> None:
