@@ -57,7 +57,11 @@ def build_app(
     if gateway.builtin_hooks is not None and gateway.builtin_hooks.usage is not None:
         metrics.registry.register(gateway.builtin_hooks.usage)  # tokens per agent and model
     # Sessions the HTTP transport holds (the SDK keeps them by id; a modern request has none).
-    metrics.gauges(gateway.upstreams, lambda: sdk_private.session_count(manager))
+    metrics.gauges(
+        gateway.upstreams,
+        lambda: sdk_private.session_count(manager),
+        lambda: lean_stats(manager),
+    )
     ui, ui_gateway = console.mount(gateway, authenticator)
     routes: list[BaseRoute] = [ui]
     middleware = [

@@ -17,7 +17,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
@@ -74,9 +74,11 @@ class Metrics:
         self,
         upstreams: Callable[[], list[dict[str, Any]]],
         sessions: Callable[[], int],
+        mcp_requests: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
-        """Read at scrape time: upstream up/down and breaker state, active MCP sessions."""
-        self.registry.register(_Live(upstreams, sessions))
+        """Read at scrape time: upstream up/down and breaker state, active MCP sessions, and
+        the counts the lean legs keep (the same figures `/readyz` shows)."""
+        self.registry.register(_Live(upstreams, sessions, mcp_requests or dict))
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
@@ -84,10 +86,14 @@ class Metrics:
 
 class _Live(Collector):
     def __init__(
-        self, upstreams: Callable[[], list[dict[str, Any]]], sessions: Callable[[], int]
+        self,
+        upstreams: Callable[[], list[dict[str, Any]]],
+        sessions: Callable[[], int],
+        mcp_requests: Callable[[], dict[str, Any]],
     ) -> None:
         self._upstreams = upstreams
         self._sessions = sessions
+        self._mcp_requests = mcp_requests
 
     def describe(self) -> Iterable[Any]:
         return []
@@ -101,9 +107,29 @@ class _Live(Collector):
             "1 while the upstream's circuit breaker is open or half-open",
             labels=["upstream"],
         )
+        legs = CounterMetricFamily(
+            "llmspell_upstream_leg_calls",
+            "Federated tools/call by the way they went: lean (one POST) or the SDK session, "
+            "with the reason",
+            labels=["upstream", "leg", "reason"],
+        )
         for u in self._upstreams():
             up.add_metric([u["name"]], 1.0 if u["state"] == "ready" else 0.0)
             breaker.add_metric([u["name"]], 0.0 if u.get("breaker", "closed") == "closed" else 1.0)
+            calls = u.get("calls")
+            if calls:
+                legs.add_metric([u["name"], "lean", ""], float(calls["lean"]))
+                for why, count in calls["fallback_by"].items():
+                    legs.add_metric([u["name"], "sdk", why], float(count))
         sessions = GaugeMetricFamily("llmspell_mcp_sessions", "Active MCP sessions")
         sessions.add_metric([], float(self._sessions()))
-        return [up, breaker, sessions]
+        served = CounterMetricFamily(
+            "llmspell_mcp_requests",
+            "Requests to /mcp by who answered them (the lean leg or the SDK) and method",
+            labels=["leg", "method"],
+        )
+        counts = self._mcp_requests()
+        for leg in ("lean", "sdk"):
+            for method, count in counts.get(f"{leg}_by", {}).items():
+                served.add_metric([leg, method], float(count))
+        return [up, breaker, sessions, legs, served]

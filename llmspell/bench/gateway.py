@@ -5,7 +5,9 @@ pipeline costs, in one run: `python -m llmspell.bench gateway [--calls N] [--cli
    client for every path (the mcp SDK's, Streamable HTTP, handshake era), calls interleaved path
    by path so drift hits all alike. Paths: direct to the peer over HTTP; `llmspell gateway`
    federating it as an HTTP upstream (the same peer process as direct; once more with the lean
-   upstream leg switched off, to show what it saves) and as a stdio upstream;
+   upstream leg switched off, to show what it saves) and as a stdio upstream; the floor, a bare
+   forwarder of bytes (_floor.py: uvicorn and httpcore, no MCP), whose added latency is what
+   one more Python HTTP hop costs here;
    a FastMCP proxy (`create_proxy`, which opens a fresh backend client per request by default)
    with each upstream transport; mcp-proxy, whose server mode fronts only a stdio command. Each
    third-party proxy is compared with llmspell on the same upstream transport. They run from
@@ -66,6 +68,10 @@ SDK_SERVER_NOTE = (
     f"(sdk srv): the same gateway with {SERVER_LEAN_ENV}=0, every request through the SDK's "
     "Streamable HTTP server machinery (what the lean downstream leg saves)"
 )
+FLOOR_NOTE = (
+    "floor: a raw ASGI app under uvicorn forwarding the bytes over httpcore (_floor.py), no "
+    "MCP: what one more Python HTTP hop costs on this machine, the least any proxy here adds"
+)
 TARGET_VS_SDK = 1.0
 TARGET_PROXIED = 0.5
 
@@ -112,6 +118,7 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
         Route("llmspell-http-sdk", "llmspell (sdk)", "HTTP", "peer.echo", note=SDK_LEG_NOTE),
         Route("llmspell-http-srv", "llmspell (sdk srv)", "HTTP", "peer.echo", note=SDK_SERVER_NOTE),
         Route("llmspell-stdio", "llmspell", "stdio", "peer.echo"),
+        Route("floor-http", "floor", "HTTP", "echo", note=FLOOR_NOTE),
         Route("fastmcp-http", "fastmcp proxy", "HTTP", "echo"),
         Route("fastmcp-stdio", "fastmcp proxy", "stdio", "echo"),
         Route("mcp-proxy-stdio", "mcp-proxy", "stdio", "echo"),
@@ -129,6 +136,11 @@ def _start_routes(procs: Procs, tmp: str) -> list[Route]:
     launchers = {"fastmcp": _thirdparty.fastmcp_command, "mcp-proxy": _thirdparty.mcp_proxy_command}
     venvs = {name: _thirdparty.ensure(name) for name in launchers}
     pending = []  # third-party servers are spawned first, to start while the gateways do
+    floor = next(r for r in routes if r.key == "floor-http")
+    port = free_port()
+    log = Path(tmp, "floor.log")
+    command = [sys.executable, "-m", "llmspell.bench._floor", str(port), str(direct.url)]
+    pending.append((floor, port, log, procs.spawn(command, log=log)))
     for route in routes:
         name = route.key.rsplit("-", 1)[0]
         if name not in launchers:
@@ -447,6 +459,17 @@ def _targets(report: dict[str, Any]) -> list[dict[str, str]]:
             added,
             added is not None and added <= TARGET_ADDED_MS,
             f"+{added:.2f} ms" if added is not None else "",
+        )
+    ours = paths.get("llmspell-http", {}).get("added_p50_ms")
+    floor = paths.get("floor-http", {}).get("added_p50_ms")
+    if ours is not None and floor:
+        rows.append(
+            {
+                "target": "added p50 over the floor's, HTTP upstream (reported: the floor is "
+                "what any Python proxy adds on this machine)",
+                "value": f"{ours / floor:.2f}x (+{ours:.2f} vs +{floor:.2f} ms)",
+                "status": "info",
+            }
         )
     for key, upstream in (("http", "HTTP"),):  # the comparison: over HTTP
         ours = paths.get(f"llmspell-{key}", {}).get("added_p50_ms")

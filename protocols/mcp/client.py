@@ -130,7 +130,11 @@ class Upstream:
                     self._connected(client, listing)
                     await self._watch(client)
             except asyncio.CancelledError:
-                if self.state == "closed":
+                # The supervisor itself cancelled (closing, or asyncio.run winding down after
+                # Ctrl-C) ends here; a cancellation that leaked out of the SDK's task groups
+                # is a lost session like any other.
+                task = asyncio.current_task()
+                if self.state == "closed" or (task is not None and task.cancelling()):
                     raise
                 self.error = "cancelled"
             except BaseException as exc:  # ExceptionGroups from the SDK's task groups too
@@ -234,9 +238,9 @@ class Upstream:
         async with client:
             yield client
 
-    def _lean_on(self, http: httpx2.AsyncClient) -> None:
+    def _lean_on(self, http: httpx2.AsyncClient, transport: httpx2.AsyncBaseTransport) -> None:
         assert self.spec.url is not None
-        self._lean = lean.LeanLeg(self.spec.url, http)
+        self._lean = lean.LeanLeg(self.spec.url, http, transport)
 
     async def _message(self, message: IncomingMessage) -> None:
         if isinstance(

@@ -99,9 +99,15 @@ class NotSent(Exception):
 class LeanLeg:
     """`tools/call` as one POST over the Streamable HTTP transport's own client."""
 
-    def __init__(self, url: str, http: httpx2.AsyncClient) -> None:
+    def __init__(
+        self, url: str, http: httpx2.AsyncClient, transport: httpx2.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = url
         self.http = http
+        self.transport = transport
+        """The client's own transport: sent to straight when the client would add nothing."""
+        self._url = httpx2.URL(url)
+        self._timeouts = http.timeout.as_dict()
         self.session_id: str | None = None
         self._ids = itertools.count(1)
         http.event_hooks["request"].append(self._seen)
@@ -144,10 +150,9 @@ class LeanLeg:
             {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
         )
         headers = self._headers(version)
-        request = self.http.build_request("POST", self.url, content=body, headers=headers)
         try:
             async with asyncio.timeout(within):
-                response = await self.http.send(request, stream=True)
+                response = await self._send(body, headers)
                 try:
                     raw, rest = await self._reply(
                         response, request_id, headers, stats, on_notification
@@ -174,6 +179,26 @@ class LeanLeg:
         if not result.is_error:
             await validate(tool, result)  # the output schema, as the SDK's call_tool checks it
         return result
+
+    async def _send(self, body: str, headers: dict[str, str]) -> httpx2.Response:
+        """The POST, its response not read yet. Straight to the transport (the same pool and
+        watch) when the client would add nothing but its headers, no auth flow and no cookies:
+        the client's own send costs about 0.2 ms a call on a 2-core machine."""
+        if self.transport is None or self.http.auth is not None or self.http.cookies:
+            request = self.http.build_request("POST", self.url, content=body, headers=headers)
+            return await self.http.send(request, stream=True)
+        merged = self.http.headers.copy()
+        merged.update(headers)
+        request = httpx2.Request(
+            "POST",
+            self._url,
+            content=body.encode(),
+            headers=merged,
+            extensions={"timeout": self._timeouts},
+        )
+        response = await self.transport.handle_async_request(request)
+        response.request = request
+        return response
 
     async def _reply(
         self,

@@ -21,6 +21,7 @@ Lost = Literal["refused", "expired", "dropped", "login"]
 """How a session was lost: refused and expired requests never reached a tool; dropped may have;
 login: the OAuth tokens ran out (`auth = "oauth"`), and nothing reached the server."""
 Lose = Callable[[Lost, str], None]
+OnHttp = Callable[[httpx2.AsyncClient, httpx2.AsyncBaseTransport], None]
 
 
 def connect(
@@ -28,11 +29,12 @@ def connect(
     lose: Lose,
     auth: httpx2.Auth | None = None,
     *,
-    on_http: Callable[[httpx2.AsyncClient], None] | None = None,
+    on_http: OnHttp | None = None,
 ) -> AbstractAsyncContextManager[Any]:
     """The read and write streams of a new connection to `spec`'s server (HTTP requests signed
     by `auth` when given); `lose` hears how it was lost, as soon as that is seen. `on_http`
-    gets a Streamable HTTP connection's client (the lean call path shares its pool and auth)."""
+    gets a Streamable HTTP connection's client and the transport under it (the lean call path
+    shares its pool, auth and watch)."""
     transport = _transport(spec, lose, auth, on_http)
     return _watched(transport, lambda: lose("dropped", "connection closed"))
 
@@ -41,7 +43,7 @@ def _transport(
     spec: ServerSpec,
     lose: Lose,
     auth: httpx2.Auth | None,
-    on_http: Callable[[httpx2.AsyncClient], None] | None = None,
+    on_http: OnHttp | None = None,
 ) -> Any:
     if spec.command is not None:
         params = StdioServerParameters(
@@ -51,14 +53,15 @@ def _transport(
     assert spec.url is not None
     if spec.transport == "sse":
         return sse_client(spec.url, headers=spec.headers or None, auth=auth)
+    watch = _Watch(httpx2.AsyncHTTPTransport(), lose)
     http = httpx2.AsyncClient(
         headers=spec.headers or None,
         auth=auth,
         timeout=httpx2.Timeout(30.0, read=300.0),  # the SDK's defaults: SSE streams idle
-        transport=_Watch(httpx2.AsyncHTTPTransport(), lose),
+        transport=watch,
     )
     if on_http is not None:
-        on_http(http)
+        on_http(http, watch)
     return _owning(http, streamable_http_client(spec.url, http_client=http))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import StdioServerParameters
 from processes import stop
@@ -89,6 +91,33 @@ def gateway(
     finally:
         stop(proc)
         path.unlink(missing_ok=True)
+
+
+def messages(response: httpx2.Response) -> list[dict[str, Any]]:
+    """The JSON-RPC messages of a JSON or an event-stream response (none for an empty body)."""
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        return [
+            json.loads(line[5:])
+            for line in response.text.splitlines()
+            if line.startswith("data:") and line[5:].strip()
+        ]
+    return [response.json()] if response.content else []
+
+
+async def counters(mcp_url: str, family: str) -> dict[tuple[str, ...], float]:
+    """A gateway's `/metrics` samples of one counter family, keyed by their label values in
+    the order of the labels' names."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    async with httpx2.AsyncClient() as http:
+        page = (await http.get(mcp_url.replace("/mcp", "/metrics"), timeout=10)).text
+    return {
+        tuple(v for _, v in sorted(sample.labels.items())): sample.value
+        for metric in text_string_to_metric_families(page)
+        if metric.name == family
+        for sample in metric.samples
+        if sample.name == f"{family}_total"
+    }
 
 
 def stdio_params(config: Path = PROFILE) -> StdioServerParameters:

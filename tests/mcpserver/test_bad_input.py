@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 
-from .conftest import RunningGateway
+from .conftest import RunningGateway, messages
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-
-
-def messages(response: httpx.Response) -> list[dict[str, Any]]:
-    """JSON-RPC messages from a JSON or an SSE response."""
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        return [
-            json.loads(line[5:])
-            for line in response.text.splitlines()
-            if line.startswith("data:") and line[5:].strip()
-        ]
-    return [response.json()]
 
 
 class Raw:

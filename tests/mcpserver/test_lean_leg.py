@@ -18,7 +18,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from .conftest import HttpPeer, RunningGateway, free_port, gateway, peers, py_peer
+from .conftest import HttpPeer, RunningGateway, counters, free_port, gateway, peers, py_peer
 
 JSON_PEER = (
     "import sys, uvicorn\n"
@@ -90,6 +90,11 @@ async def test_a_plain_call_is_one_lean_post(setup: Setup) -> None:
     assert seen.structured_content is not None and seen.structured_content["sessions"] == 1
     assert after["lean"] == before["lean"] + 13
     assert after["fallback"] == before["fallback"]
+    # /metrics reads the same counts: (leg, reason, upstream)
+    legs = await counters(setup.gateway.url, "llmspell_upstream_leg_calls")
+    assert legs[("lean", "", "pj")] == after["lean"]
+    for why, count in after["fallback_by"].items():
+        assert legs[("sdk", why, "pj")] == count
 
 
 async def test_a_progress_token_takes_the_full_path_and_progress_arrives(setup: Setup) -> None:

@@ -18,7 +18,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from .conftest import PROFILE, ROOT, gateway
+from .conftest import PROFILE, ROOT, counters, gateway, messages
 
 CONFORMANCE = ROOT / "conformance" / "mcp"
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -61,17 +61,6 @@ def call(rid: int, name: str, arguments: Any, meta: dict[str, Any] | None = None
     if meta is not None:
         params["_meta"] = meta
     return {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": params}
-
-
-def messages(response: httpx.Response) -> list[dict[str, Any]]:
-    """The JSON-RPC messages of a JSON or an event-stream response."""
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        return [
-            json.loads(line[5:])
-            for line in response.text.splitlines()
-            if line.startswith("data:") and line[5:].strip()
-        ]
-    return [response.json()] if response.content else []
 
 
 def shape(response: httpx.Response) -> dict[str, Any]:
@@ -183,6 +172,8 @@ async def test_a_plain_call_takes_the_lean_leg(
     assert messages(reply)[-1]["result"]["structuredContent"]["result"] == 42
     assert lean_calls(after) == lean_calls(before) + 1
     assert sdk_calls(after) == sdk_calls(before)
+    served = await counters(lean.url, "llmspell_mcp_requests")  # (leg, method), as /readyz
+    assert served[("lean", "tools/call")] == lean_calls(after)
     # Switched off, the same call goes the SDK's way and reads the same.
     off_before = await requests(sdk.url)
     same = await sdk.post(call(7, "calculator", {"expression": "6*7"}))

@@ -5,9 +5,12 @@ error within their timeout, and the next call succeeds."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import mcp_types as types
 import pytest
@@ -145,3 +148,26 @@ async def test_gateway_log_names_the_lost_upstreams(
 ) -> None:
     log = setup[0].output()
     assert "upstream pys is down" in log and "upstream ev is down" in log
+
+
+async def test_ctrl_c_stops_a_gateway_with_live_upstreams(tmp_path: Path) -> None:
+    """SIGINT ends asyncio.run by cancelling every task: the upstream supervisors must end with
+    it rather than take the cancellation for a lost session and reconnect (which hung it)."""
+    with peers(py_peer(free_port())) as (py,):
+        config = tmp_path / "llmspell.toml"
+        config.write_text(
+            f'builtins = false\n[mcpServers.py]\nurl = "{py.url}"\n'
+            f'[mcpServers.pys]\ncommand = "{sys.executable}"\n'
+            'args = ["-m", "llmspell.conformance.peers.mcp_server"]\n',
+            encoding="utf-8",
+        )
+        with gateway(config=config, timeout=60) as running:
+            async with Client(running.url) as client:
+                for name in ("py.echo", "pys.echo"):
+                    assert text(await client.call_tool(name, {"message": "hi"})) == "Echo: hi"
+            running.process.send_signal(signal.SIGINT)
+            try:
+                code = running.process.wait(15)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"still running 15 s after SIGINT:\n{running.output()[-2000:]}")
+            assert code in (130, -signal.SIGINT), running.output()[-2000:]
