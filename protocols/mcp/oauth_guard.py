@@ -103,47 +103,36 @@ class Guard(OAuthClientProvider):
     async def _refresh_after(
         self, refused: httpx2.Response
     ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        """Refresh a token the server refused, discovering the token endpoint first when this
-        process has not seen it (tokens loaded from storage)."""
-        async with self.context.lock:
-            if self.context.oauth_metadata is None:
-                discovery = self._discover(refused)
-                try:
-                    step = await discovery.__anext__()
-                    while True:
-                        step = await discovery.asend((yield step))
-                except StopAsyncIteration:
-                    pass
+        """Refresh a token the server refused. A process that has not seen the token endpoint
+        (tokens loaded from storage) first runs steps 1 and 2 of the SDK's flow (protected
+        resource, then authorization server metadata), without the registration and
+        authorization that follow them there."""
+        ctx = self.context
+        async with ctx.lock:
+            if ctx.oauth_metadata is None:
+                hint = extract_resource_metadata_from_www_auth(refused)
+                for url in build_protected_resource_metadata_discovery_urls(hint, ctx.server_url):
+                    prm = await handle_protected_resource_response(
+                        (yield create_oauth_metadata_request(url))
+                    )
+                    if prm is not None:
+                        await self._validate_resource_match(prm)
+                        ctx.protected_resource_metadata = prm
+                        ctx.auth_server_url = self._select_authorization_server(
+                            [str(u) for u in prm.authorization_servers]
+                        )
+                        break
+                for url in build_oauth_authorization_server_metadata_discovery_urls(
+                    ctx.auth_server_url, ctx.server_url
+                ):
+                    ok, asm = await handle_auth_metadata_response(
+                        (yield create_oauth_metadata_request(url))
+                    )
+                    if not ok or asm is not None:
+                        ctx.oauth_metadata = asm
+                        break
             response = yield await self._refresh_token()
             await self._handle_refresh_response(response)
-
-    async def _discover(
-        self, refused: httpx2.Response
-    ) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        """Steps 1 and 2 of the SDK's flow (protected resource, then authorization server
-        metadata), without the registration and authorization that follow them there."""
-        ctx = self.context
-        hint = extract_resource_metadata_from_www_auth(refused)
-        for url in build_protected_resource_metadata_discovery_urls(hint, ctx.server_url):
-            prm = await handle_protected_resource_response(
-                (yield create_oauth_metadata_request(url))
-            )
-            if prm is not None:
-                await self._validate_resource_match(prm)
-                ctx.protected_resource_metadata = prm
-                ctx.auth_server_url = self._select_authorization_server(
-                    [str(u) for u in prm.authorization_servers]
-                )
-                break
-        for url in build_oauth_authorization_server_metadata_discovery_urls(
-            ctx.auth_server_url, ctx.server_url
-        ):
-            ok, asm = await handle_auth_metadata_response(
-                (yield create_oauth_metadata_request(url))
-            )
-            if not ok or asm is not None:
-                ctx.oauth_metadata = asm
-                break
 
     _real_issuer: str | None = None
 

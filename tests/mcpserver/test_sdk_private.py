@@ -58,3 +58,45 @@ def test_the_tracing_middleware_is_found_and_dropped() -> None:
         "the MCP SDK no longer installs OpenTelemetryMiddleware by default; "
         "protocols/mcp/sdk_private.py:drop_tracing needs updating for this SDK"
     )
+
+
+async def test_the_lean_leg_finds_a_live_session_and_its_transport() -> None:
+    """What protocols/mcp/lean_server.py reads of a running manager and one live session: its
+    lifespan state and run state, the session's transport for its owner, the in-flight count
+    that holds its idle countdown, and the streams a resumed GET registers."""
+    import httpx2
+
+    manager = StreamableHTTPSessionManager(app=Server("probe"), session_idle_timeout=60)
+    try:
+        assert sdk_private.running(manager) is False
+        async with manager.run():
+            assert sdk_private.running(manager) is True
+            sdk_private.lifespan_state(manager)  # whatever the lifespan yielded: it is there
+            transport = httpx2.ASGITransport(app=manager.handle_request)
+            async with httpx2.AsyncClient(transport=transport, base_url="http://x") as http:
+                opened = await http.post(
+                    "/mcp",
+                    json={
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "initialize",
+                        "params": {
+                            "protocolVersion": "2025-06-18",
+                            "capabilities": {},
+                            "clientInfo": {"name": "probe", "version": "1"},
+                        },
+                    },
+                    headers={"accept": "application/json, text/event-stream"},
+                )
+            session_id = opened.headers["mcp-session-id"]
+            live = sdk_private.live_transport(manager, session_id, None)
+            assert live is not None
+            assert sdk_private.live_transport(manager, "no-such-session", None) is None
+            idle = live.idle_scope
+            assert idle is not None
+            with sdk_private.in_flight(live):
+                assert idle.deadline == float("inf")  # the countdown holds while served
+            assert idle.deadline != float("inf")
+            assert sdk_private.resumed_stream(live, "no-such-stream") is None
+    except sdk_private.SdkChanged as exc:
+        pytest.fail(str(exc))
