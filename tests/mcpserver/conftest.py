@@ -93,6 +93,22 @@ def gateway(
         path.unlink(missing_ok=True)
 
 
+def initialize(
+    version: str, *, request_id: int = 1, client: str = "test", capabilities: Any = None
+) -> dict[str, Any]:
+    """A raw JSON-RPC `initialize` request, for tests that speak HTTP without an SDK client."""
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": version,
+            "capabilities": capabilities or {},
+            "clientInfo": {"name": client, "version": "1"},
+        },
+    }
+
+
 def messages(response: httpx2.Response) -> list[dict[str, Any]]:
     """The JSON-RPC messages of a JSON or an event-stream response (none for an empty body)."""
     if response.headers.get("content-type", "").startswith("text/event-stream"):

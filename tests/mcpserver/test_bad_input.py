@@ -8,7 +8,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from .conftest import RunningGateway, messages
+from .conftest import RunningGateway, initialize, messages
 
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
@@ -34,19 +34,7 @@ async def session(http_gateway: RunningGateway) -> AsyncIterator[Raw]:
     """A raw handshake-era session: initialize, then notifications/initialized."""
     async with httpx.AsyncClient(headers=HEADERS) as client:
         http = Raw(client, http_gateway.url)
-        init = await http.post(
-            "",
-            json={
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-11-25",
-                    "capabilities": {},
-                    "clientInfo": {"name": "raw", "version": "1"},
-                },
-            },
-        )
+        init = await http.post("", json=initialize("2025-11-25", client="raw"))
         assert init.status_code == 200
         assert messages(init)[0]["result"]["protocolVersion"] == "2025-11-25"
         client.headers["mcp-session-id"] = init.headers["mcp-session-id"]

@@ -18,7 +18,7 @@ import mcp_types as types
 import pytest
 from mcp import Client
 
-from .conftest import PROFILE, ROOT, counters, gateway, messages
+from .conftest import PROFILE, ROOT, counters, gateway, initialize, messages
 
 CONFORMANCE = ROOT / "conformance" / "mcp"
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -115,16 +115,7 @@ async def _open(http: httpx.AsyncClient, url: str, mode: str, caps: dict[str, An
     raw = Raw(http, url)
     if mode == "sessions":
         init = await raw.post(
-            {
-                "jsonrpc": "2.0",
-                "id": 0,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": HANDSHAKE,
-                    "capabilities": caps,
-                    "clientInfo": {"name": "lean-test", "version": "1"},
-                },
-            }
+            initialize(HANDSHAKE, request_id=0, client="lean-test", capabilities=caps)
         )
         assert init.status_code == 200, init.text
         http.headers["mcp-session-id"] = init.headers["mcp-session-id"]

@@ -13,6 +13,8 @@ from mcp.server import Server
 from mcp.server.connection import Connection
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+from .conftest import initialize
+
 
 def test_error_names_the_attribute_and_the_module() -> None:
     with pytest.raises(sdk_private.SdkChanged) as caught:
@@ -76,16 +78,7 @@ async def test_the_lean_leg_finds_a_live_session_and_its_transport() -> None:
             async with httpx2.AsyncClient(transport=transport, base_url="http://x") as http:
                 opened = await http.post(
                     "/mcp",
-                    json={
-                        "jsonrpc": "2.0",
-                        "id": 1,
-                        "method": "initialize",
-                        "params": {
-                            "protocolVersion": "2025-06-18",
-                            "capabilities": {},
-                            "clientInfo": {"name": "probe", "version": "1"},
-                        },
-                    },
+                    json=initialize("2025-06-18", client="probe"),
                     headers={"accept": "application/json, text/event-stream"},
                 )
             session_id = opened.headers["mcp-session-id"]
