@@ -74,11 +74,11 @@ class Metrics:
         self,
         upstreams: Callable[[], list[dict[str, Any]]],
         sessions: Callable[[], int],
-        mcp_requests: Callable[[], dict[str, Any]] | None = None,
+        mcp_requests: Callable[[], dict[str, Any]],
     ) -> None:
         """Read at scrape time: upstream up/down and breaker state, active MCP sessions, and
         the counts the lean legs keep (the same figures `/readyz` shows)."""
-        self.registry.register(_Live(upstreams, sessions, mcp_requests or dict))
+        self.registry.register(_Live(upstreams, sessions, mcp_requests))
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -135,13 +135,14 @@ class _Guard:
         if declared is None or declared <= self.max_body:
             body = await read_body(receive, self.max_body)
         refusal = None
+        decoded = _decode(body.data) if body is not None and body.complete else UNPARSABLE
         if body is None or body.over:
             message = f"Request body too large: the limit is {self.max_body} bytes"
             refusal = (None, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, message)
         else:
             version = headers.get("mcp-protocol-version")
             if body.complete and (version is None or version in HANDSHAKE_PROTOCOL_VERSIONS):
-                problem = _envelope_problem(body.data)
+                problem = _envelope_problem(decoded)
                 if problem is not None:
                     refusal = (problem[0], HTTPStatus.BAD_REQUEST, problem[1])
         if refusal is not None:
@@ -155,7 +156,7 @@ class _Guard:
             await _error(send, status, message, rid)
             return
         assert body is not None
-        if body.complete and await self.lean.answer(scope, body.data, send):
+        if body.complete and await self.lean.answer(scope, decoded, send):
             return
         await self.app(scope, body.replay(receive), send)
 
@@ -169,12 +170,23 @@ def _plain_json(scope: Scope) -> Scope:
     return {**scope, "headers": headers}
 
 
-def _envelope_problem(body: bytes) -> tuple[Any, str] | None:
+UNPARSABLE = object()
+"""A body that is no JSON (the SDK answers it: -32700 and where)."""
+
+
+def _decode(body: bytes) -> Any:
+    """The body parsed once, for the envelope check and the lean leg alike, with the SDK's
+    parser so both agree with it; UNPARSABLE when it is no JSON."""
+    try:
+        return pydantic_core.from_json(body)
+    except ValueError:
+        return UNPARSABLE
+
+
+def _envelope_problem(decoded: Any) -> tuple[Any, str] | None:
     """Why a handshake-era body is not one JSON-RPC message, with the id to answer with; None
     lets the SDK answer (unparsable JSON included: it says -32700 and where)."""
-    try:
-        decoded = pydantic_core.from_json(body)  # the SDK's parser, so both agree
-    except ValueError:
+    if decoded is UNPARSABLE:
         return None
     if not isinstance(decoded, dict):
         kind = "a batch (not supported)" if isinstance(decoded, list) else "not an object"

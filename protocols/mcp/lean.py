@@ -100,13 +100,12 @@ class LeanLeg:
     """`tools/call` as one POST over the Streamable HTTP transport's own client."""
 
     def __init__(
-        self, url: str, http: httpx2.AsyncClient, transport: httpx2.AsyncBaseTransport | None = None
+        self, url: str, http: httpx2.AsyncClient, transport: httpx2.AsyncBaseTransport
     ) -> None:
-        self.url = url
+        self.url = httpx2.URL(url)
         self.http = http
         self.transport = transport
         """The client's own transport: sent to straight when the client would add nothing."""
-        self._url = httpx2.URL(url)
         self._timeouts = http.timeout.as_dict()
         self.session_id: str | None = None
         self._ids = itertools.count(1)
@@ -184,14 +183,14 @@ class LeanLeg:
         """The POST, its response not read yet. Straight to the transport (the same pool and
         watch) when the client would add nothing but its headers, no auth flow and no cookies:
         the client's own send costs about 0.2 ms a call on a 2-core machine."""
-        if self.transport is None or self.http.auth is not None or self.http.cookies:
+        if self.http.auth is not None or self.http.cookies:
             request = self.http.build_request("POST", self.url, content=body, headers=headers)
             return await self.http.send(request, stream=True)
         merged = self.http.headers.copy()
         merged.update(headers)
         request = httpx2.Request(
             "POST",
-            self._url,
+            self.url,
             content=body.encode(),
             headers=merged,
             extensions={"timeout": self._timeouts},

@@ -47,7 +47,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-import pydantic_core
 from mcp.server.connection import Connection
 from mcp.server.lowlevel import Server
 from mcp.server.runner import ServerRunner, aclose_shielded
@@ -82,6 +81,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope, Send
 
+from .. import asgi
 from . import sdk_private
 
 logger = logging.getLogger("llmspell.mcp.server")
@@ -208,7 +208,7 @@ class LeanServer:
         meta = params.get("_meta") if params else None
         if isinstance(meta, dict) and "progressToken" in meta:
             return None
-        version = _header(scope, b"mcp-protocol-version")
+        version = asgi.header(scope, b"mcp-protocol-version")
         if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
             return None  # the 2026-07-28 entry (Mcp-Param-* checks, its own envelope)
         try:
@@ -216,12 +216,9 @@ class LeanServer:
         except ValidationError:
             return None
 
-    async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
-        """Answer `body` here and return True, or return False (nothing sent) for the SDK."""
-        try:
-            decoded = pydantic_core.from_json(body)
-        except ValueError:
-            decoded = None
+    async def answer(self, scope: Scope, decoded: Any, send: Send) -> bool:
+        """Answer the request (its body as parsed, or anything not a dict when it is no JSON)
+        here and return True, or return False (nothing sent) for the SDK."""
         message = self.suitable(scope, decoded)
         if message is None:
             self._cancelled(scope, decoded)
@@ -344,7 +341,7 @@ class LeanServer:
         if decoded.get("method") != "notifications/cancelled" or "id" in decoded:
             return
         params = decoded.get("params")
-        session_id = _header(scope, MCP_SESSION_ID_HEADER.encode())
+        session_id = asgi.header(scope, MCP_SESSION_ID_HEADER.encode())
         if isinstance(params, dict) and session_id is not None:
             call = self._calls.get((session_id, str(params.get("requestId"))))
             if call is not None:
@@ -406,13 +403,6 @@ async def _chunk(send: Send, body: bytes, *, more: bool = True) -> None:
         await send({"type": "http.response.body", "body": body, "more_body": more})
     except OSError as exc:
         logger.debug("event not sent: %s", exc)
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _kind(server: Server[Any], scope: Scope, decoded: Any) -> str:
